@@ -1,0 +1,10 @@
+"""Neuron programs that run on a core, each beside its floating-point reference twin.
+
+One subpackage per model: ``kernel`` (the integer program of one tick), ``reference``
+(the float model in physical units), ``quantiser`` (physical parameters to register
+values, with the error it made) and, where theory gives one, ``analytic``.
+"""
+
+from .lif import LIF
+
+MODELS = {LIF.name: LIF}

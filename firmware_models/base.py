@@ -1,0 +1,56 @@
+"""What a firmware model is, and the arithmetic it is written against.
+
+A firmware model lives twice: as the integer program a core executes each tick
+(``step``) and as the floating-point model in physical units it approximates (its
+reference twin), joined by a quantiser. This package never imports the core: the core
+hands ``step`` an object with the ``Arithmetic`` interface below (``neurochip.fixed``
+implements it), and ``spec`` is any object with the width attributes a model reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
+
+import numpy as np
+
+
+class Arithmetic(Protocol):
+    """The datapath of a core: rounding shift and register write (overflow policy)."""
+
+    def shift(self, x: np.ndarray, k: np.ndarray) -> np.ndarray: ...
+
+    def fit(self, x: np.ndarray, register: str) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class FieldFormat:
+    """Width of one per-slot parameter field: ``bits`` wide, signed or not."""
+
+    bits: int
+    signed: bool
+
+    @property
+    def range(self) -> tuple[int, int]:
+        if self.signed:
+            return -(1 << (self.bits - 1)), (1 << (self.bits - 1)) - 1
+        return 0, (1 << self.bits) - 1
+
+
+@dataclass(frozen=True)
+class FirmwareModel:
+    """A neuron program: its records, its step function and its field widths.
+
+    ``step(params, state, acc, random_words, arith) -> (state, fired)`` computes one
+    tick for every slot; ``random_words`` is the LFSR output (one 32-bit word per slot)
+    or ``None`` when no slot uses noise. ``param_formats(spec)`` gives the width of every
+    parameter field, ``init_state(params)`` the state after reset.
+    """
+
+    name: str
+    params_type: type
+    state_type: type
+    step: Callable[..., tuple[Any, np.ndarray]]
+    param_formats: Callable[[Any], dict[str, FieldFormat]]
+    init_state: Callable[[Any], Any]
+    uses_noise: Callable[[Any], bool]

@@ -1,0 +1,15 @@
+"""neurochip: a cycle-accurate, bit-exact emulator of neuromorphic cores."""
+
+from .core import Core, Recording
+from .fixed import (Arithmetic, RegisterOverflowError, overflowed, saturate, shift_right,
+                    value_range, wrap)
+from .lfsr import CoreLfsr
+from .routing import AxonBuffer, RoutingTable
+from .spec import CoreSpec, SpecError
+from .synapses import SynapseMemory
+
+__version__ = "0.1.0"
+
+__all__ = ["Arithmetic", "AxonBuffer", "Core", "CoreLfsr", "CoreSpec", "Recording",
+           "RegisterOverflowError", "RoutingTable", "SpecError", "SynapseMemory", "overflowed",
+           "saturate", "shift_right", "value_range", "wrap"]

@@ -1,0 +1,103 @@
+"""Routing tables and the axon input buffer with its delay slots.
+
+A slot's routing entries (its fan-out) each name a destination ``(core, axon, delay)``:
+a spike fired at tick ``t`` becomes one event on that axon at tick ``t + delay``,
+``1 <= delay <= 2**delay_bits - 1``.
+
+The axon buffer is a ring of ``2**delay_bits`` rows of event counts, one column per
+axon. Row ``t mod D`` holds what arrives at tick ``t``; it is read and cleared at the
+start of tick ``t``. A delay never exceeds ``D - 1``, so a write never lands in the row
+being read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .spec import CoreSpec, SpecError
+
+
+@dataclass(frozen=True)
+class RoutingTable:
+    route_start: np.ndarray  # (n_slots + 1,) int64
+    core: np.ndarray         # (entries,) int64
+    axon: np.ndarray         # (entries,) int64
+    delay: np.ndarray        # (entries,) int64
+
+    @classmethod
+    def from_lists(cls, n_slots: int, slot, axon, delay=1, core=0) -> "RoutingTable":
+        """Entries from parallel arrays ``(slot, axon, delay, core)``; scalars broadcast."""
+        slot = np.asarray(slot, dtype=np.int64).ravel()
+        axon = np.broadcast_to(np.asarray(axon, dtype=np.int64), slot.shape)
+        delay = np.broadcast_to(np.asarray(delay, dtype=np.int64), slot.shape)
+        core = np.broadcast_to(np.asarray(core, dtype=np.int64), slot.shape)
+        if slot.size and (slot.min() < 0 or slot.max() >= n_slots):
+            bad = slot[(slot < 0) | (slot >= n_slots)][0]
+            raise SpecError(f"routing entry for slot {bad}, outside 0..{n_slots - 1}")
+        order = np.argsort(slot, kind="stable")
+        counts = np.bincount(slot, minlength=n_slots)
+        start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        return cls(start, core[order].copy(), axon[order].copy(), delay[order].copy())
+
+    @classmethod
+    def empty(cls, n_slots: int) -> "RoutingTable":
+        return cls.from_lists(n_slots, [], [])
+
+    @property
+    def entries(self) -> int:
+        return self.axon.size
+
+    def validate(self, spec: CoreSpec, n_axons: int, core: int = 0,
+                 n_cores: int = 1) -> None:
+        """Refuse entries the hardware cannot hold or deliver, naming slot and entry."""
+        where = f"core {core} routing table"
+        if self.entries > spec.routing_entries:
+            raise SpecError(f"{where}: {self.entries} entries, capacity routing_entries="
+                            f"{spec.routing_entries} (short by "
+                            f"{self.entries - spec.routing_entries})")
+        fanout = np.diff(self.route_start)
+        if fanout.size and fanout.max() > spec.max_fanout:
+            slot = int(np.argmax(fanout))
+            raise SpecError(f"{where}, slot {slot}: fan-out {int(fanout[slot])} exceeds "
+                            f"max_fanout={spec.max_fanout}")
+        for name, values, lo, hi in (("core", self.core, 0, n_cores - 1),
+                                     ("axon", self.axon, 0, n_axons - 1),
+                                     ("delay", self.delay, 1, spec.max_delay)):
+            bad = np.flatnonzero((values < lo) | (values > hi))
+            if bad.size:
+                entry = int(bad[0])
+                slot = int(np.searchsorted(self.route_start, entry, "right") - 1)
+                raise SpecError(f"{where}, slot {slot} entry {entry - int(self.route_start[slot])}"
+                                f": {name}={int(values[entry])} outside {lo}..{hi}")
+
+
+class AxonBuffer:
+    """Event counts per axon for the next ``2**delay_bits - 1`` ticks."""
+
+    def __init__(self, n_axons: int, delay_bits: int):
+        self.depth = 1 << delay_bits
+        self.n_axons = n_axons
+        self.counts = np.zeros((self.depth, n_axons), dtype=np.int64)
+
+    def schedule(self, tick: int, axons, counts=1) -> None:
+        """Add events arriving at ``tick`` (repeated axons add up)."""
+        flat = self.counts.reshape(-1)
+        axons = np.asarray(axons, dtype=np.int64)
+        np.add.at(flat, (tick % self.depth) * self.n_axons + axons, counts)
+
+    def schedule_delayed(self, now: int, axons: np.ndarray, delays: np.ndarray) -> None:
+        """One event per entry, arriving at ``now + delay``."""
+        flat = self.counts.reshape(-1)
+        np.add.at(flat, ((now + delays) % self.depth) * self.n_axons + axons, 1)
+
+    def pop(self, tick: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Axons with events at ``tick`` and their counts (``None`` when all are 1); clears."""
+        row = self.counts[tick % self.depth]
+        axons = np.flatnonzero(row)
+        counts = row[axons]
+        row[axons] = 0
+        if counts.size and counts.max() == 1:
+            return axons, None
+        return axons, counts

@@ -1,0 +1,93 @@
+"""``CoreSpec``: every width, mode and capacity of one emulated core (DESIGN §3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from .fixed import OVERFLOW_CHECKS, OVERFLOW_MODES, ROUNDING_MODES, RegisterFormat
+
+
+class SpecError(ValueError):
+    """A specification, parameter or configuration value the hardware cannot hold."""
+
+
+@dataclass(frozen=True)
+class CoreSpec:
+    """Register widths (bits), arithmetic modes and capacities of a core.
+
+    Registers: ``i`` synaptic current (signed), ``v`` membrane (signed), ``theta``
+    adaptive-threshold offset (unsigned), ``ref`` refractory counter (unsigned),
+    ``w`` weight mantissa (signed) with a per-row exponent of ``w_exp_bits`` bits.
+    Parameters: leak shifts are ``shift_bits`` wide; ``bias`` and ``v_reset`` are
+    ``v_bits`` signed; ``v_th`` is ``v_bits - 1`` unsigned; ``alpha`` is
+    ``theta_bits`` unsigned; noise mantissa width is 0..``noise_bits_max`` and its
+    left shift 0..2**``shift_bits``-1. Delays are 1..2**``delay_bits``-1 ticks.
+    """
+
+    n_slots: int = 1024
+    n_axons: int = 1024
+    synapse_words: int = 131072
+    routing_entries: int = 4096
+    max_fanout: int = 16
+
+    i_bits: int = 16
+    v_bits: int = 16
+    theta_bits: int = 16
+    ref_bits: int = 4
+    w_bits: int = 8
+    w_exp_bits: int = 3
+    delay_bits: int = 4
+    shift_bits: int = 5
+    noise_bits_max: int = 16
+
+    overflow: str = "saturate"
+    rounding: str = "floor"
+    overflow_check: str = "count"
+
+    def __post_init__(self):
+        for name in ("n_slots", "n_axons", "synapse_words", "routing_entries", "max_fanout"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise SpecError(f"CoreSpec.{name} must be a positive integer, got {value!r}")
+        for name, lo, hi in (("i_bits", 2, 32), ("v_bits", 3, 32), ("theta_bits", 1, 32),
+                             ("ref_bits", 1, 16), ("w_bits", 2, 16), ("w_exp_bits", 0, 4),
+                             ("delay_bits", 1, 8), ("shift_bits", 1, 5),
+                             ("noise_bits_max", 0, 31)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or not lo <= value <= hi:
+                raise SpecError(f"CoreSpec.{name} must be an integer in {lo}..{hi}, got {value!r}")
+        for name, allowed in (("overflow", OVERFLOW_MODES), ("rounding", ROUNDING_MODES),
+                              ("overflow_check", OVERFLOW_CHECKS)):
+            if getattr(self, name) not in allowed:
+                raise SpecError(
+                    f"CoreSpec.{name} must be one of {allowed}, got {getattr(self, name)!r}")
+
+    @property
+    def max_delay(self) -> int:
+        return (1 << self.delay_bits) - 1
+
+    @property
+    def max_w_exp(self) -> int:
+        return (1 << self.w_exp_bits) - 1
+
+    @property
+    def max_shift(self) -> int:
+        return (1 << self.shift_bits) - 1
+
+    def registers(self) -> dict[str, RegisterFormat]:
+        """Formats of the state registers (``acc`` is the tick's summed input, ``i`` wide)."""
+        return {
+            "acc": RegisterFormat(self.i_bits, True),
+            "i": RegisterFormat(self.i_bits, True),
+            "v": RegisterFormat(self.v_bits, True),
+            "theta": RegisterFormat(self.theta_bits, False),
+            "ref": RegisterFormat(self.ref_bits, False),
+        }
+
+    def replace(self, **changes) -> "CoreSpec":
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        unknown = set(changes) - set(values)
+        if unknown:
+            raise SpecError(f"CoreSpec has no field(s) {sorted(unknown)}")
+        values.update(changes)
+        return CoreSpec(**values)

@@ -1,0 +1,111 @@
+"""Synapse memory and event delivery.
+
+Each axon owns one row of synapse words ``(slot, w)``; the row has an exponent
+``w_exp``, and the synaptic event of a word adds ``w << w_exp`` to the slot's ``acc``.
+Rows are stored compressed (CSR): ``row_start[a] .. row_start[a + 1]`` index the words
+of axon ``a``.
+
+``deliver`` sums, for the axons with events this tick (an axon may carry several
+events, each counted), every word of their rows into one ``acc`` per slot. It gathers
+the row words with one ``repeat``/``arange`` and sums with ``bincount`` (float64: exact
+while the sum of ``|w << w_exp|`` over one tick stays below 2**53, far beyond any
+register width here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .spec import CoreSpec, SpecError
+
+
+@dataclass(frozen=True)
+class SynapseMemory:
+    row_start: np.ndarray  # (n_axons + 1,) int64
+    slot: np.ndarray       # (words,) int64
+    w: np.ndarray          # (words,) int64 mantissa
+    w_exp: np.ndarray      # (n_axons,) int64
+
+    @classmethod
+    def from_lists(cls, n_axons: int, axon, slot, w, w_exp=0) -> "SynapseMemory":
+        """Rows from parallel arrays of ``(axon, slot, w)`` words; ``w_exp`` per axon or one."""
+        axon = np.asarray(axon, dtype=np.int64).ravel()
+        slot = np.asarray(slot, dtype=np.int64).ravel()
+        w = np.asarray(w, dtype=np.int64).ravel()
+        if not axon.shape == slot.shape == w.shape:
+            raise SpecError(f"synapse lists differ in length: axon {axon.size}, "
+                            f"slot {slot.size}, w {w.size}")
+        if axon.size and (axon.min() < 0 or axon.max() >= n_axons):
+            bad = axon[(axon < 0) | (axon >= n_axons)][0]
+            raise SpecError(f"synapse names axon {bad}, outside 0..{n_axons - 1}")
+        order = np.argsort(axon, kind="stable")
+        counts = np.bincount(axon, minlength=n_axons)
+        row_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        w_exp = np.broadcast_to(np.asarray(w_exp, dtype=np.int64), (n_axons,)).copy()
+        return cls(row_start, slot[order], w[order], w_exp)
+
+    @classmethod
+    def empty(cls, n_axons: int) -> "SynapseMemory":
+        return cls.from_lists(n_axons, [], [], [])
+
+    @property
+    def n_axons(self) -> int:
+        return self.row_start.size - 1
+
+    @property
+    def words(self) -> int:
+        return self.slot.size
+
+    def validate(self, spec: CoreSpec, n_slots: int, core: int = 0) -> None:
+        """Refuse anything the core's synapse memory cannot hold, naming it."""
+        where = f"core {core} synapse memory"
+        if self.n_axons > spec.n_axons:
+            raise SpecError(f"{where}: {self.n_axons} axons, capacity n_axons={spec.n_axons}")
+        if self.words > spec.synapse_words:
+            raise SpecError(f"{where}: {self.words} synapse words, capacity "
+                            f"synapse_words={spec.synapse_words} (short by "
+                            f"{self.words - spec.synapse_words})")
+        lo, hi = -(1 << (spec.w_bits - 1)), (1 << (spec.w_bits - 1)) - 1
+        for name, values, vlo, vhi in (("slot", self.slot, 0, n_slots - 1),
+                                       ("w", self.w, lo, hi),
+                                       ("w_exp", self.w_exp, 0, spec.max_w_exp)):
+            bad = np.flatnonzero((values < vlo) | (values > vhi))
+            if bad.size:
+                index = int(bad[0])
+                if name == "w_exp":
+                    place = f"axon {index}"
+                else:
+                    place = (f"axon {int(np.searchsorted(self.row_start, index, 'right') - 1)}"
+                             f" word {index}")
+                raise SpecError(f"{where}, {place}: {name}={int(values[index])} outside "
+                                f"{vlo}..{vhi}")
+
+    def scaled_weights(self) -> np.ndarray:
+        """``w << w_exp`` of every word, as the float64 that ``deliver`` sums."""
+        row_of_word = np.repeat(np.arange(self.n_axons), np.diff(self.row_start))
+        return (self.w << self.w_exp[row_of_word]).astype(np.float64)
+
+
+def row_words(row_start: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of every word of ``rows`` (in row order) of a CSR table, and each row's length."""
+    starts = row_start[rows]
+    lengths = row_start[rows + 1] - starts
+    ends = np.cumsum(lengths)
+    total = int(ends[-1]) if ends.size else 0
+    return np.repeat(starts - ends + lengths, lengths) + np.arange(total), lengths
+
+
+def deliver(row_start: np.ndarray, slot: np.ndarray, scaled_w: np.ndarray,
+            axons: np.ndarray, counts: np.ndarray | None, n_slots: int) -> np.ndarray:
+    """Sum of ``w << w_exp`` per slot over the rows of ``axons`` (each ``counts`` times)."""
+    if axons.size == 0:
+        return np.zeros(n_slots, dtype=np.int64)
+    words, lengths = row_words(row_start, axons)
+    if words.size == 0:
+        return np.zeros(n_slots, dtype=np.int64)
+    weights = scaled_w[words]
+    if counts is not None:
+        weights = weights * np.repeat(counts, lengths)
+    return np.bincount(slot[words], weights=weights, minlength=n_slots).astype(np.int64)
