@@ -1,0 +1,77 @@
+"""Emulator speed on one core: the network of DESIGN §6 at 1,000 and 10,000 neurons.
+
+Each neuron has 100 random synapses (its spikes reach 100 random slots through one
+routing entry to its own axon, delay 1 tick), a DC bias that makes it fire every ~40
+ticks on its own (about 25 Hz at dt = 1 ms) and random initial membranes; weak random
+weights perturb the rhythm. Events are counted as spikes × fan-out (synaptic events).
+
+    python benchmarks/bench_core.py [--sizes 1000,10000] [--ticks 1000]
+
+prints a line per size and, last, one JSON object per size with keys
+``neurons, fanout, ticks, spikes, events, seconds, events_per_s``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+
+from firmware_models.lif import LifParams, LifState
+from neurochip import Core, CoreSpec, RoutingTable, SynapseMemory
+
+PERIOD_TICKS = 40  # free-running period of the bias drive: 25 Hz at 1 ms ticks
+
+
+def build(n: int, fanout: int = 100, seed: int = 0) -> Core:
+    rng = np.random.default_rng(seed)
+    spec = CoreSpec(n_slots=n, n_axons=n, synapse_words=n * fanout, routing_entries=n,
+                    max_fanout=1)
+    k_v, v_th = 5, 1000
+    a = 1 - 2.0 ** -k_v
+    bias = int(np.ceil(v_th * (1 - a) / (1 - a ** PERIOD_TICKS)))
+    params = LifParams.make(n, k_i=3, k_v=k_v, bias=bias, v_th=v_th, v_reset=0, t_ref=2)
+    synapses = SynapseMemory.from_lists(n, np.repeat(np.arange(n), fanout),
+                                        rng.integers(0, n, n * fanout),
+                                        rng.integers(-12, 13, n * fanout))
+    routes = RoutingTable.from_lists(n, np.arange(n), np.arange(n), delay=1)
+    core = Core(spec, params, synapses, routes)
+    zeros = np.zeros(n, dtype=np.int64)
+    core.state = LifState(zeros, rng.integers(0, v_th, n), zeros, zeros)
+    return core
+
+
+def measure(n: int, ticks: int, fanout: int = 100) -> dict:
+    core = build(n, fanout)
+    start = time.perf_counter()
+    recording = core.run(ticks)
+    seconds = time.perf_counter() - start
+    spikes = int(recording.spikes.sum())
+    events = spikes * fanout
+    return {"neurons": n, "fanout": fanout, "ticks": ticks, "spikes": spikes,
+            "events": events, "seconds": round(seconds, 4),
+            "events_per_s": round(events / seconds), "rate_hz": round(spikes / n / ticks * 1e3, 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--ticks", type=int, default=1000)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results = [measure(n, args.ticks) for n in sizes]
+    brian2_cython = 3.8e7  # DESIGN §6, 1,000 neurons, this machine
+    for r in results:
+        print(f"{r['neurons']:>7} neurons: {r['spikes']} spikes ({r['rate_hz']} Hz), "
+              f"{r['events']:.3g} events in {r['seconds']:.3f} s = "
+              f"{r['events_per_s']:.3g} events/s "
+              f"({r['events_per_s'] / brian2_cython:.2f}× Brian2 cython)")
+    for r in results:
+        print(json.dumps({key: r[key] for key in ("neurons", "fanout", "ticks", "spikes",
+                                                  "events", "seconds", "events_per_s")}))
+
+
+if __name__ == "__main__":
+    main()

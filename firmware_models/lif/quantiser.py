@@ -1,0 +1,218 @@
+r"""Physical LIF parameters + dt + a core's widths -> integer register values, with errors.
+
+The integer registers are the dimensionless form of the model (seed text, "无量纲化"):
+
+* voltages are counted in ``v_lsb`` volts above ``E_L``: ``v = (V - E_L) / v_lsb``. The
+  scale puts the threshold at ``1/headroom`` of the positive membrane range,
+  ``v_th = (2^(v_bits-1) - 1) / headroom``, so spikes overshoot without saturating;
+* a decay with time constant ``tau`` becomes the shift ``k`` whose
+  ``tau_eff(k) = -dt / ln(1 - 2^-k)`` is nearest to ``tau`` in ratio;
+* the current register ``i`` is counted in *volts per tick*: the exact one-tick
+  solution with input ``I`` held constant adds ``R (1 - a_m) I`` to ``V`` (with
+  ``a_m = 1 - 2^-k_v`` the decay the core implements), so one LSB of ``i`` (and of
+  ``bias``) is ``i_lsb = v_lsb / (R (1 - a_m))`` amperes; a synaptic jump of ``W``
+  amperes becomes ``W / i_lsb`` LSB, stored as mantissa ``w << w_exp``;
+* ``T_ref`` becomes ``round(T_ref / dt)`` ticks;
+* noise of intensity ``sigma`` (V/sqrt(s)) has per-tick standard deviation
+  ``sigma sqrt(dt)``; the LFSR noise ``U{-2^(m-1) .. 2^(m-1)-1} << e`` has standard
+  deviation ``2^e sqrt((4^m - 1) / 12)`` LSB, and ``(m, e)`` is chosen nearest in ratio.
+
+``realised`` is the physical model the registers implement exactly (``tau_eff``,
+rounded threshold, ...); the arithmetic error bound of docs/error-bounds.md is measured
+against it, and the report lists how far each realised value is from what was asked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .kernel import RESET_MODES, LifParams
+from .reference import LifPhysical
+
+
+def tau_eff(k, dt: float):
+    """Time constant of the decay ``x - x * 2^-k`` per tick of ``dt`` (0 for ``k = 0``)."""
+    k = np.asarray(k, dtype=float)
+    with np.errstate(divide="ignore"):
+        return np.where(k > 0, -dt / np.log1p(-np.exp2(-k)), 0.0)
+
+
+def leak_shift(tau, dt: float, max_shift: int) -> np.ndarray:
+    """The shift ``k`` in ``1..max_shift`` whose ``tau_eff`` is nearest to ``tau`` in ratio."""
+    tau = np.atleast_1d(np.asarray(tau, dtype=float))
+    candidates = np.arange(1, max_shift + 1)
+    ratio = np.abs(np.log(tau_eff(candidates, dt)[None, :] / tau[:, None]))
+    return candidates[np.argmin(ratio, axis=1)]
+
+
+@dataclass(frozen=True)
+class ParameterError:
+    """One parameter: what was asked (``target``) against what the registers give."""
+
+    name: str
+    unit: str
+    target: np.ndarray
+    realised: np.ndarray
+
+    @property
+    def relative(self) -> np.ndarray:
+        target = np.asarray(self.target, dtype=float)
+        diff = np.abs(np.asarray(self.realised, dtype=float) - target)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(target != 0, diff / np.abs(target), np.where(diff == 0, 0.0, np.inf))
+
+    @property
+    def max_relative(self) -> float:
+        return float(np.max(self.relative, initial=0.0))
+
+    @property
+    def mean_relative(self) -> float:
+        rel = self.relative
+        return float(np.mean(rel)) if rel.size else 0.0
+
+
+@dataclass(frozen=True)
+class Scales:
+    """How register values map to physical units."""
+
+    dt: float
+    E_L: np.ndarray   # V, the zero of v
+    v_lsb: float      # V per LSB of v, v_th, v_reset, theta, alpha
+    i_lsb: np.ndarray  # A per LSB of i and bias (per neuron)
+
+    def volts(self, v) -> np.ndarray:
+        return self.E_L + np.asarray(v, dtype=float) * self.v_lsb
+
+    def amps(self, i) -> np.ndarray:
+        return np.asarray(i, dtype=float) * self.i_lsb
+
+
+@dataclass(frozen=True)
+class QuantisedLif:
+    params: LifParams
+    scales: Scales
+    realised: LifPhysical
+    errors: tuple[ParameterError, ...]
+
+    def report(self) -> str:
+        return format_errors(self.errors)
+
+
+def format_errors(errors) -> str:
+    lines = [f"{'parameter':<12} {'unit':<5} {'asked':>12} {'realised':>12} "
+             f"{'max rel err':>12} {'mean rel err':>12}"]
+    for e in errors:
+        lines.append(f"{e.name:<12} {e.unit:<5} {float(np.mean(e.target)):>12.5g} "
+                     f"{float(np.mean(e.realised)):>12.5g} {e.max_relative:>12.3g} "
+                     f"{e.mean_relative:>12.3g}")
+    return "\n".join(lines)
+
+
+def _noise_fields(sigma_lsb: np.ndarray, spec) -> tuple[np.ndarray, np.ndarray]:
+    m = np.arange(1, spec.noise_bits_max + 1)
+    e = np.arange(0, spec.max_shift + 1)
+    mm, ee = np.meshgrid(m, e, indexing="ij")
+    std = np.exp2(ee) * np.sqrt((4.0 ** mm - 1) / 12)
+    bits = np.zeros(sigma_lsb.shape, dtype=np.int64)
+    shift = np.zeros(sigma_lsb.shape, dtype=np.int64)
+    on = sigma_lsb > 0
+    if on.any() and m.size:
+        ratio = np.abs(np.log(std.ravel()[None, :] / sigma_lsb[on][:, None]))
+        best = np.argmin(ratio, axis=1)
+        bits[on], shift[on] = mm.ravel()[best], ee.ravel()[best]
+    return bits, shift
+
+
+def noise_std_lsb(noise_bits, noise_shift) -> np.ndarray:
+    """Standard deviation (LSB) of the LFSR noise value for given fields (0 when off)."""
+    m = np.asarray(noise_bits, dtype=float)
+    return np.exp2(np.asarray(noise_shift, dtype=float)) * np.sqrt((4.0 ** m - 1) / 12)
+
+
+def quantise(p: LifPhysical, dt: float, spec, *, n: int | None = None,
+             headroom: float = 2.0, v_lsb: float | None = None) -> QuantisedLif:
+    """Register values for ``n`` neurons of ``p`` on a core of ``spec`` at tick ``dt``."""
+    if not dt > 0:
+        raise ValueError(f"dt must be positive, got {dt!r}")
+    if not headroom >= 1:
+        raise ValueError(f"headroom must be >= 1, got {headroom!r}")
+    n = n if n is not None else max(np.size(getattr(p, f)) for f in
+                                    ("C", "g_L", "E_L", "V_th", "V_reset", "T_ref", "tau_syn",
+                                     "tau_theta", "alpha", "I_bias", "sigma"))
+    q = p.broadcast(n)
+    v_max = (1 << (spec.v_bits - 1)) - 1
+    span = np.max(np.abs(np.concatenate([q.V_th - q.E_L, q.V_reset - q.E_L])))
+    if v_lsb is None:
+        v_lsb = float(span * headroom / v_max)
+    if not v_lsb > 0:
+        raise ValueError(f"voltage scale v_lsb must be positive, got {v_lsb!r} "
+                         f"(V_th equals E_L?)")
+
+    k_v = leak_shift(q.tau_m, dt, spec.max_shift)
+    k_i = leak_shift(q.tau_syn, dt, spec.max_shift)
+    k_theta = leak_shift(q.tau_theta, dt, spec.max_shift)
+    tau_m_eff = tau_eff(k_v, dt)
+    gain = q.R * np.exp2(-k_v.astype(float))  # R (1 - a_m): volts per tick per ampere
+    i_lsb = v_lsb / gain
+
+    v_th = np.rint((q.V_th - q.E_L) / v_lsb).astype(np.int64)
+    v_reset = np.rint((q.V_reset - q.E_L) / v_lsb).astype(np.int64)
+    bias = np.rint(q.I_bias / i_lsb).astype(np.int64)
+    t_ref = np.rint(q.T_ref / dt).astype(np.int64)
+    alpha = np.rint(q.alpha / v_lsb).astype(np.int64)
+    sigma_lsb = q.sigma * np.sqrt(dt) / v_lsb
+    noise_bits, noise_shift = _noise_fields(sigma_lsb, spec)
+    if np.ndim(p.reset) == 0 and p.reset not in RESET_MODES:
+        raise ValueError(f"reset must be one of {RESET_MODES}, got {p.reset!r}")
+
+    params = LifParams.make(n, k_i=k_i, k_v=k_v, k_theta=k_theta, bias=bias, v_th=v_th,
+                            v_reset=v_reset, t_ref=t_ref, alpha=alpha, reset_mode=p.reset,
+                            noise_bits=noise_bits, noise_shift=noise_shift)
+    sigma_real = noise_std_lsb(noise_bits, noise_shift) * (noise_bits > 0) * v_lsb / np.sqrt(dt)
+    realised = replace(
+        q, C=tau_m_eff * q.g_L, V_th=q.E_L + v_th * v_lsb, V_reset=q.E_L + v_reset * v_lsb,
+        T_ref=t_ref * dt, tau_syn=tau_eff(k_i, dt), tau_theta=tau_eff(k_theta, dt),
+        alpha=alpha * v_lsb, I_bias=bias * i_lsb, sigma=sigma_real)
+    errors = tuple(ParameterError(name, unit, getattr(q, attr), getattr(realised, attr))
+                   for name, unit, attr in (
+                       ("tau_m", "s", "tau_m"), ("tau_syn", "s", "tau_syn"),
+                       ("tau_theta", "s", "tau_theta"), ("V_th", "V", "V_th"),
+                       ("V_reset", "V", "V_reset"), ("T_ref", "s", "T_ref"),
+                       ("alpha", "V", "alpha"), ("I_bias", "A", "I_bias"),
+                       ("sigma", "V/√s", "sigma")))
+    scales = Scales(dt=dt, E_L=q.E_L, v_lsb=v_lsb, i_lsb=i_lsb)
+    return QuantisedLif(params, scales, realised, errors)
+
+
+@dataclass(frozen=True)
+class QuantisedWeights:
+    w: np.ndarray       # mantissas, w_bits signed
+    w_exp: int          # one exponent for all of them
+    error: ParameterError
+    clipped: int        # words whose value exceeded the largest mantissa at the largest exponent
+    zeroed: int         # non-zero weights that rounded to 0
+
+
+def quantise_weights(weights_amps, post_i_lsb, spec) -> QuantisedWeights:
+    """Synaptic current jumps (A) onto ``w`` mantissas with one shared exponent.
+
+    ``post_i_lsb`` is the ``i_lsb`` of each weight's target neuron. The exponent is the
+    smallest that fits the largest weight; a weight beyond even the largest exponent is
+    clipped and counted (``clipped``), never silently.
+    """
+    target = np.asarray(weights_amps, dtype=float)
+    lsb = target / np.asarray(post_i_lsb, dtype=float)
+    w_max = (1 << (spec.w_bits - 1)) - 1
+    largest = float(np.max(np.abs(lsb), initial=0.0))
+    w_exp = 0
+    while w_exp < spec.max_w_exp and np.rint(largest / 2 ** w_exp) > w_max:
+        w_exp += 1
+    mantissa = np.rint(lsb / 2 ** w_exp)
+    clipped = int(np.count_nonzero((mantissa > w_max) | (mantissa < -w_max - 1)))
+    mantissa = np.clip(mantissa, -w_max - 1, w_max).astype(np.int64)
+    zeroed = int(np.count_nonzero((mantissa == 0) & (target != 0)))
+    realised = (mantissa << w_exp) * np.asarray(post_i_lsb, dtype=float)
+    return QuantisedWeights(mantissa, w_exp, ParameterError("w", "A", target, realised),
+                            clipped, zeroed)
