@@ -18,7 +18,7 @@ register's error obeys ``e' = a e + eps`` (plus what flows in). As intervals:
             e_v' = e_v                           (held)               refractory
             e_v' = 0                             reset to value (both set v_reset exactly)
             e_v' = e_v - e_theta'                reset by subtraction
-    theta:  e_t' = a_t e_t + eps_t               (theta >= 0: floor and zero agree)
+    theta:  e_t' = a_t e_t + eps_t               (theta >= 0: zero rounds as floor)
 
 Starting from equal states the interval ends are sums of geometric series; the
 stationary values with floor rounding are ``e_i in [0, 2^k_i - 1]`` and
@@ -69,7 +69,9 @@ class ErrorBound:
         self.eps_i = shift_error_interval(self.params.k_i, self.rounding)
         self.eps_v = shift_error_interval(self.params.k_v, self.rounding)
         lo_t, hi_t = shift_error_interval(self.params.k_theta, self.rounding)
-        self.eps_t = (np.maximum(lo_t, 0.0), hi_t)  # theta >= 0
+        if self.rounding == "zero":  # theta >= 0, where zero rounding is floor
+            lo_t = np.zeros_like(lo_t)
+        self.eps_t = (lo_t, hi_t)
         self.i = [np.zeros(n), np.zeros(n)]
         self.v = [np.zeros(n), np.zeros(n)]
         self.theta = [np.zeros(n), np.zeros(n)]

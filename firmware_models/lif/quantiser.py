@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .kernel import RESET_MODES, LifParams
+from .kernel import RESET_MODES, LifParams, param_formats
 from .reference import LifPhysical
 
 
@@ -170,6 +170,9 @@ def quantise(p: LifPhysical, dt: float, spec, *, n: int | None = None,
     params = LifParams.make(n, k_i=k_i, k_v=k_v, k_theta=k_theta, bias=bias, v_th=v_th,
                             v_reset=v_reset, t_ref=t_ref, alpha=alpha, reset_mode=p.reset,
                             noise_bits=noise_bits, noise_shift=noise_shift)
+    _check_fields(params, spec, {"k_v": "tau_m", "k_i": "tau_syn", "k_theta": "tau_theta",
+                                 "bias": "I_bias", "v_th": "V_th", "v_reset": "V_reset",
+                                 "t_ref": "T_ref", "alpha": "alpha"})
     sigma_real = noise_std_lsb(noise_bits, noise_shift) * (noise_bits > 0) * v_lsb / np.sqrt(dt)
     realised = replace(
         q, C=tau_m_eff * q.g_L, V_th=q.E_L + v_th * v_lsb, V_reset=q.E_L + v_reset * v_lsb,
@@ -184,6 +187,20 @@ def quantise(p: LifPhysical, dt: float, spec, *, n: int | None = None,
                        ("sigma", "V/√s", "sigma")))
     scales = Scales(dt=dt, E_L=q.E_L, v_lsb=v_lsb, i_lsb=i_lsb)
     return QuantisedLif(params, scales, realised, errors)
+
+
+def _check_fields(params: LifParams, spec, physical_names: dict[str, str]) -> None:
+    """Refuse register values beyond their fields, naming the physical parameter."""
+    for name, fmt in param_formats(spec).items():
+        values = getattr(params, name)
+        lo, hi = fmt.range
+        bad = np.flatnonzero((values < lo) | (values > hi))
+        if bad.size:
+            j = int(bad[0])
+            raise ValueError(
+                f"neuron {j}: {physical_names.get(name, name)} needs {name}={int(values[j])}, "
+                f"beyond its {fmt.bits}-bit field ({lo}..{hi}) on this core; change the "
+                f"parameter or the core's widths")
 
 
 @dataclass(frozen=True)
