@@ -49,9 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     demo = commands.add_parser(
         "demo", help="run the built-in network on a core and on the float reference")
-    demo.add_argument("--ticks", type=_positive_int, default=3000, help="ticks to run (3000)")
-    demo.add_argument("--dt", type=_positive_float, default=0.1,
-                      help="tick length in milliseconds (0.1)")
+    demo.add_argument("--ticks", type=_positive_int, default=1000, help="ticks to run (1000)")
+    demo.add_argument("--dt", type=_positive_float, default=1.0,
+                      help="tick length in milliseconds (1.0)")
     demo.add_argument("--v-bits", type=int, default=16, help="membrane width in bits (16)")
     demo.add_argument("--i-bits", type=int, default=16, help="current width in bits (16)")
     demo.add_argument("--rounding", choices=ROUNDING_MODES, default="floor",
@@ -89,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return 2
         return {"demo": _demo}[args.command](args)
+    except BrokenPipeError:  # output piped into a reader that stopped early (e.g. head)
+        sys.stderr.close()
+        return 0
     except UsageError as error:
         print(f"neurochip: error: {error}", file=sys.stderr)
         return 2

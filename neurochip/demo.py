@@ -1,6 +1,6 @@
 """The built-in example: a few LIF neurons on one core beside their float reference.
 
-Eight neurons in physical units (tau_m 20 ms, tau_syn 5 ms, threshold 20 mV above rest,
+Eight neurons in physical units (tau_m 16 ms, tau_syn 4 ms, threshold 20 mV above rest,
 2 ms refractory period; two of them with an adaptive threshold, two with a DC bias)
 receive seeded Poisson spike trains through random excitatory and inhibitory synapses.
 The network is quantised onto one core, run there, and run on the float reference with
@@ -50,13 +50,13 @@ def demo_network(seed: int = 7) -> tuple[LifPhysical, np.ndarray, float]:
     rng = np.random.default_rng(seed)
     alpha = np.where(np.arange(N_NEURONS) >= N_NEURONS - 2, 4e-3, 0.0)
     bias = np.where(np.arange(N_NEURONS) < 2, 0.22e-9, 0.0)
-    p = LifPhysical(C=200e-12, g_L=10e-9, E_L=-70e-3, V_th=-50e-3, V_reset=-65e-3,
-                    T_ref=2e-3, tau_syn=5e-3, tau_theta=100e-3, alpha=alpha, I_bias=bias)
-    weights = rng.normal(0.25e-9, 0.25e-9, size=(N_INPUTS, N_NEURONS))
-    return p, weights, 40.0
+    p = LifPhysical(C=160e-12, g_L=10e-9, E_L=-70e-3, V_th=-50e-3, V_reset=-65e-3,
+                    T_ref=2e-3, tau_syn=4e-3, tau_theta=64e-3, alpha=alpha, I_bias=bias)
+    weights = rng.normal(0.15e-9, 0.2e-9, size=(N_INPUTS, N_NEURONS))
+    return p, weights, 20.0
 
 
-def run_demo(ticks: int = 3000, dt: float = 1e-4, spec: CoreSpec | None = None,
+def run_demo(ticks: int = 1000, dt: float = 1e-3, spec: CoreSpec | None = None,
              seed: int = 7) -> DemoResult:
     spec = spec or CoreSpec(n_slots=N_NEURONS, n_axons=N_INPUTS, synapse_words=1024)
     p, weights, rate = demo_network(seed)
@@ -104,7 +104,7 @@ def plot_demo(result: DemoResult, path: str) -> None:
 
     ticks, n = result.core["v"].shape
     t_ms = (np.arange(ticks) + 1) * result.dt * 1e3
-    shown = [0, n - 1]
+    shown = [1, n - 1]
     fig, axes = plt.subplots(len(shown) + 1, 1, figsize=(9, 7), sharex=True)
     for ax, j in zip(axes, shown):
         ax.plot(t_ms, result.asked.V[:, j] * 1e3, color="0.6", lw=1, label="float (asked)")
@@ -134,7 +134,8 @@ def summary(result: DemoResult) -> str:
     ticks, n = result.core["v"].shape
     lines = [f"neurochip demo: {n} LIF neurons on 1 core ({spec.v_bits}-bit v, {spec.i_bits}-bit "
              f"i, {spec.rounding} rounding), dt = {result.dt * 1e3:g} ms, {ticks} ticks",
-             f"1 LSB of v = {q.scales.v_lsb * 1e3:.4g} mV",
+             f"1 LSB of v = {q.scales.v_lsb * 1e3:.4g} mV; parameters asked and realised:",
+             q.report(),
              "",
              f"{'neuron':>6} {'spikes core':>12} {'float realised':>15} {'float asked':>12} "
              f"{'max |dv| LSB':>13} {'bound LSB':>10}"]
