@@ -25,16 +25,42 @@ class Arithmetic(Protocol):
 
 @dataclass(frozen=True)
 class FieldFormat:
-    """Width of one per-slot parameter field: ``bits`` wide, signed or not."""
+    """Width of one per-slot parameter field: ``bits`` wide, signed or not.
+
+    ``largest`` narrows the range of a field whose top codes mean nothing (an enum).
+    """
 
     bits: int
     signed: bool
+    largest: int | None = None
 
     @property
     def range(self) -> tuple[int, int]:
         if self.signed:
-            return -(1 << (self.bits - 1)), (1 << (self.bits - 1)) - 1
-        return 0, (1 << self.bits) - 1
+            lo, hi = -(1 << (self.bits - 1)), (1 << (self.bits - 1)) - 1
+        else:
+            lo, hi = 0, (1 << self.bits) - 1
+        return lo, hi if self.largest is None else min(hi, self.largest)
+
+
+@dataclass(frozen=True)
+class FieldViolation:
+    field: str
+    index: int
+    value: int
+    format: FieldFormat
+
+
+def first_violation(params, formats: dict[str, FieldFormat]) -> FieldViolation | None:
+    """The first parameter value (field order, then slot) outside its field, if any."""
+    for name, fmt in formats.items():
+        values = getattr(params, name)
+        lo, hi = fmt.range
+        bad = np.flatnonzero((values < lo) | (values > hi))
+        if bad.size:
+            index = int(bad[0])
+            return FieldViolation(name, index, int(values[index]), fmt)
+    return None
 
 
 @dataclass(frozen=True)

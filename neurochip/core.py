@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from firmware_models.base import FirmwareModel
+from firmware_models.base import FirmwareModel, first_violation
 from firmware_models.lif import LIF
 
 from .fixed import Arithmetic, value_range
@@ -51,15 +51,12 @@ class Recording:
 
 def validate_params(model: FirmwareModel, params, spec: CoreSpec, core: int = 0) -> None:
     """Refuse a parameter value that does not fit its field, naming core, slot and field."""
-    for name, fmt in model.param_formats(spec).items():
-        values = getattr(params, name)
-        lo, hi = fmt.range
-        bad = np.flatnonzero((values < lo) | (values > hi))
-        if bad.size:
-            slot = int(bad[0])
-            kind = "signed" if fmt.signed else "unsigned"
-            raise SpecError(f"core {core}, slot {slot}: parameter {name}={int(values[slot])} "
-                            f"outside {lo}..{hi} ({fmt.bits}-bit {kind})")
+    bad = first_violation(params, model.param_formats(spec))
+    if bad is not None:
+        lo, hi = bad.format.range
+        kind = "signed" if bad.format.signed else "unsigned"
+        raise SpecError(f"core {core}, slot {bad.index}: parameter {bad.field}={bad.value} "
+                        f"outside {lo}..{hi} ({bad.format.bits}-bit {kind})")
     if params.noise_bits.max(initial=0) > spec.noise_bits_max:
         slot = int(np.argmax(params.noise_bits))
         raise SpecError(f"core {core}, slot {slot}: parameter noise_bits="

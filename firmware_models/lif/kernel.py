@@ -126,7 +126,7 @@ def param_formats(spec) -> dict[str, FieldFormat]:
         "v_reset": FieldFormat(spec.v_bits, True),
         "t_ref": FieldFormat(spec.ref_bits, False),
         "alpha": FieldFormat(spec.theta_bits, False),
-        "reset_mode": FieldFormat(2, False),
+        "reset_mode": FieldFormat(2, False, largest=len(RESET_MODES) - 1),
         "noise_bits": FieldFormat(max(1, spec.noise_bits_max.bit_length()), False),
         "noise_shift": shift,
     }

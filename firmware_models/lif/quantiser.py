@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..base import first_violation
 from .kernel import RESET_MODES, LifParams, param_formats
 from .reference import LifPhysical
 
@@ -191,16 +192,13 @@ def quantise(p: LifPhysical, dt: float, spec, *, n: int | None = None,
 
 def _check_fields(params: LifParams, spec, physical_names: dict[str, str]) -> None:
     """Refuse register values beyond their fields, naming the physical parameter."""
-    for name, fmt in param_formats(spec).items():
-        values = getattr(params, name)
-        lo, hi = fmt.range
-        bad = np.flatnonzero((values < lo) | (values > hi))
-        if bad.size:
-            j = int(bad[0])
-            raise ValueError(
-                f"neuron {j}: {physical_names.get(name, name)} needs {name}={int(values[j])}, "
-                f"beyond its {fmt.bits}-bit field ({lo}..{hi}) on this core; change the "
-                f"parameter or the core's widths")
+    bad = first_violation(params, param_formats(spec))
+    if bad is not None:
+        lo, hi = bad.format.range
+        raise ValueError(
+            f"neuron {bad.index}: {physical_names.get(bad.field, bad.field)} needs "
+            f"{bad.field}={bad.value}, beyond its {bad.format.bits}-bit field ({lo}..{hi}) "
+            f"on this core; change the parameter or the core's widths")
 
 
 @dataclass(frozen=True)

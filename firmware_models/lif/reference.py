@@ -73,8 +73,8 @@ _DOMAIN = (
 
 def _first_bad(value, ok) -> object:
     """The first element of ``value`` where ``ok`` is False (as a Python float or str)."""
-    arr = np.atleast_1d(np.asarray(value))
-    bad = arr[~np.broadcast_to(ok, arr.shape)]
+    arr, ok = np.broadcast_arrays(np.atleast_1d(np.asarray(value)), np.atleast_1d(ok))
+    bad = arr[~ok]
     item = bad[0] if bad.size else arr[0]
     return item.item() if hasattr(item, "item") else item
 
