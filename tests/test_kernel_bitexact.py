@@ -123,9 +123,7 @@ def test_param_formats_match_spec_docstring(spec):
     ours = field_ranges(spec)
     for name, fmt in formats.items():
         lo, hi = fmt.range
-        if name == "reset_mode":
-            assert (lo, hi) == (0, 3)  # 2 bits; 3 is not a defined mode (see test_core_errors)
-        elif name == "noise_bits":
+        if name == "noise_bits":
             assert lo == 0 and hi >= spec.noise_bits_max  # the core checks noise_bits_max too
         else:
             assert (lo, hi) == ours[name], name

@@ -170,7 +170,11 @@ def discrete_response(omega, dt, a):
     ``H = (1 - a) / (1 - a e^{-iω dt})`` (``H = 1`` at DC)."""
     _check_filter(dt, a)
     omega, dt, a = (np.asarray(x, dtype=float) for x in (omega, dt, a))
-    return _out((1.0 - a) / (1.0 - a * np.exp(-1j * omega * dt)))
+    theta = omega * dt
+    # 1 - a e^{-iθ} = (1 - a) + a (1 - cos θ) + i a sin θ, written without the
+    # cancellation of 1 - a cos θ when a -> 1 and θ -> 0 (small dt)
+    den = (1.0 - a) + a * (2.0 * np.sin(theta / 2) ** 2) + 1j * a * np.sin(theta)
+    return _out((1.0 - a) / den)
 
 
 def discrete_gain(omega, dt, a):

@@ -120,7 +120,7 @@ def _noise_fields(sigma_lsb: np.ndarray, spec) -> tuple[np.ndarray, np.ndarray]:
     shift = np.zeros(sigma_lsb.shape, dtype=np.int64)
     on = sigma_lsb > 0
     if on.any() and m.size:
-        ratio = np.abs(np.log(std.ravel()[None, :] / sigma_lsb[on][:, None]))
+        ratio = np.abs(np.log(std.ravel())[None, :] - np.log(sigma_lsb[on])[:, None])
         best = np.argmin(ratio, axis=1)
         bits[on], shift[on] = mm.ravel()[best], ee.ravel()[best]
     return bits, shift

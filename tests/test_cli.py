@@ -1,0 +1,66 @@
+"""The real ``neurochip`` command in a subprocess."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# the console script pip installed beside this interpreter (what a user runs)
+SCRIPT = Path(sys.executable).parent / "neurochip"
+COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "neurochip.cli"]
+
+
+def neurochip(*args, cwd):
+    return subprocess.run([*COMMAND, *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_demo_runs_prints_the_comparison_and_writes_its_plot(tmp_path):
+    result = neurochip("demo", "--ticks", "300", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "8 LIF neurons on 1 core (16-bit v" in out
+    counts = re.search(r"spikes: core (\d+), float \(realised parameters\) (\d+)", out)
+    assert counts and int(counts.group(1)) > 0 and int(counts.group(2)) > 0
+    deviation = re.search(r"largest membrane deviation core vs float: ([\d.]+) LSB .*"
+                          r"provable bound ([\d.]+) LSB", out)
+    assert deviation and 0 < float(deviation.group(1)) <= float(deviation.group(2))
+    plot = tmp_path / "neurochip-demo.png"
+    assert f"plot: {plot}" in out
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_demo_never_overwrites_without_force(tmp_path):
+    existing = tmp_path / "mine.png"
+    existing.write_bytes(b"user data")
+    result = neurochip("demo", "--ticks", "50", "--out", str(existing), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "exists; pass --force" in result.stderr
+    assert existing.read_bytes() == b"user data"
+    forced = neurochip("demo", "--ticks", "50", "--out", str(existing), "--force",
+                       cwd=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert existing.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["demo", "--ticks", "0"], "argument --ticks: expected a positive integer, got '0'"),
+    (["demo", "--dt", "-1"], "argument --dt: expected a positive number, got '-1'"),
+    (["demo", "--v-bits", "40"], "--v-bits must be an integer in 3..32, got 40"),
+    (["demo", "--rounding", "up"], "argument --rounding: invalid choice: 'up'"),
+    (["demo", "--bogus"], "unrecognized arguments: --bogus"),
+    (["launch"], "invalid choice: 'launch'"),
+])
+def test_bad_arguments_give_one_line_and_exit_code_2(tmp_path, args, message):
+    result = neurochip(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("neurochip: error: ") and message in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not list(tmp_path.iterdir())  # nothing written
