@@ -123,9 +123,9 @@ def test_event_driven_includes_bias_and_fires_at_zero_from_above_threshold():
 
 
 @pytest.mark.parametrize("kwargs, field", [
-    (dict(reset="subtract"), "reset"), (dict(reset="none"), "reset"),
-    (dict(alpha=1 * mV), "alpha"), (dict(sigma=0.01), "sigma"),
-    (dict(C=[200 * pF, 100 * pF]), "C"),
+    ({"reset": "subtract"}, "reset"), ({"reset": "none"}, "reset"),
+    ({"alpha": 1 * mV}, "alpha"), ({"sigma": 0.01}, "sigma"),
+    ({"C": [200 * pF, 100 * pF]}, "C"),
 ])
 def test_event_driven_refuses_what_it_does_not_model(kwargs, field):
     with pytest.raises(ValueError, match=field):
@@ -150,7 +150,7 @@ neuron_draw = st.tuples(st.floats(2 * ms, 20 * ms),      # tau_m
                         st.floats(0.2, 10.0))            # I / rheobase - 1
 
 
-@settings(deadline=None, max_examples=20)
+@settings(deadline=None, max_examples=50)
 @given(neurons=st.lists(neuron_draw, min_size=1, max_size=8),
        dt=st.sampled_from([5e-5, 1e-4, 2.5e-4]))
 def test_tick_exact_spikes_within_one_tick_of_analytic_chain(neurons, dt):
@@ -178,7 +178,7 @@ def test_tick_exact_spikes_within_one_tick_of_analytic_chain(neurons, dt):
     E_L = -70 * mV
     p = LifPhysical(C=C, g_L=C / tau, E_L=E_L, V_th=E_L + gap, V_reset=E_L + gap - below,
                     T_ref=m * dt, I_bias=(C / tau) * gap * (1 + u))
-    ticks = int(round(0.3 / dt))
+    ticks = round(0.3 / dt)
     trace = simulate(p, dt, ticks)
     V_inf = np.asarray(analytic.v_inf(p, 0.0))
     tol = 1e-6 * dt
@@ -280,7 +280,7 @@ def scalar_tick_model(p: LifPhysical, dt, ticks, syn, ext, noise, V0, I0, Theta0
     return np.array(out)
 
 
-@settings(deadline=None, max_examples=40)
+@settings(deadline=None, max_examples=100)
 @given(reset=st.sampled_from(RESET_MODES), ref_ticks=st.integers(0, 4),
        alpha=st.sampled_from([0.0, 2 * mV]), seed=st.integers(0, 2**32 - 1),
        V0=st.floats(-75 * mV, -45 * mV), I0=st.floats(-1 * nA, 1 * nA),
@@ -355,7 +355,7 @@ def test_adaptation_isis_lengthen_and_theta_decays_exactly():
     previous minus one tick, and never shorter than the non-adaptive ISI (Theta >= 0).
     Between spikes Theta is multiplied by exactly ``a_th = e^{-dt/tau_theta}``."""
     dt = 0.05 * ms
-    common = dict(I_bias=0.5 * nA, tau_theta=100 * ms)
+    common = {"I_bias": 0.5 * nA, "tau_theta": 100 * ms}
     adaptive = LifPhysical(alpha=3 * mV, **common)
     trace = simulate(adaptive, dt, 12000)
     plain = simulate(LifPhysical(**common), dt, 12000)
@@ -376,7 +376,7 @@ def test_adaptation_isis_lengthen_and_theta_decays_exactly():
     assert Theta.max() > 3 * mV
 
 
-@settings(deadline=None, max_examples=15)
+@settings(deadline=None, max_examples=30)
 @given(alpha=st.floats(0.1 * mV, 10 * mV), tau_theta=st.floats(5 * ms, 500 * ms),
        u=st.floats(0.2, 5.0))
 def test_adaptation_never_shortens_the_plain_isi(alpha, tau_theta, u):
@@ -556,15 +556,15 @@ def test_broadcast_and_value_semantics():
 
 
 @pytest.mark.parametrize("kwargs, field", [
-    (dict(C=0.0), "C"), (dict(C=-1e-12), "C"), (dict(g_L=0.0), "g_L"),
-    (dict(tau_syn=0.0), "tau_syn"), (dict(tau_theta=-1.0), "tau_theta"),
-    (dict(T_ref=-1e-3), "T_ref"), (dict(alpha=-1e-3), "alpha"), (dict(sigma=-0.1), "sigma"),
-    (dict(V_reset=-50e-3), "V_reset"), (dict(V_th=-70e-3), "V_reset"),
-    (dict(C=float("nan")), "C"), (dict(E_L=float("inf")), "E_L"),
-    (dict(reset="zero"), "reset"), (dict(reset=["value", "bogus"]), "reset"),
-    (dict(C=[1e-10, 2e-10], V_th=[-50e-3, -49e-3, -48e-3]), "lengths"),
-    (dict(g_L=[[1e-9]]), "g_L"), (dict(I_bias="big"), "I_bias"),
-    (dict(tau_syn=[5e-3, 0.0]), "tau_syn"),
+    ({"C": 0.0}, "C"), ({"C": -1e-12}, "C"), ({"g_L": 0.0}, "g_L"),
+    ({"tau_syn": 0.0}, "tau_syn"), ({"tau_theta": -1.0}, "tau_theta"),
+    ({"T_ref": -1e-3}, "T_ref"), ({"alpha": -1e-3}, "alpha"), ({"sigma": -0.1}, "sigma"),
+    ({"V_reset": -50e-3}, "V_reset"), ({"V_th": -70e-3}, "V_reset"),
+    ({"C": float("nan")}, "C"), ({"E_L": float("inf")}, "E_L"),
+    ({"reset": "zero"}, "reset"), ({"reset": ["value", "bogus"]}, "reset"),
+    ({"C": [1e-10, 2e-10], "V_th": [-50e-3, -49e-3, -48e-3]}, "lengths"),
+    ({"g_L": [[1e-9]]}, "g_L"), ({"I_bias": "big"}, "I_bias"),
+    ({"tau_syn": [5e-3, 0.0]}, "tau_syn"),
 ])
 def test_bad_parameters_raise_naming_the_field(kwargs, field):
     with pytest.raises(ValueError, match=field):
@@ -578,14 +578,14 @@ def test_reset_value_check_only_applies_to_reset_value():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(dt=0.0), "dt"), (dict(dt=-1e-4), "dt"), (dict(ticks=-1), "ticks"),
-    (dict(ticks=2.5), "ticks"), (dict(method="rk4"), "method"),
-    (dict(syn_input=np.zeros(10)), "syn_input"), (dict(I_ext=np.zeros((9, 1))), "I_ext"),
-    (dict(noise=np.zeros((10, 3)), n=2), "noise"), (dict(V0=np.zeros(3), n=2), "V0"),
-    (dict(syn_input=np.zeros((10, 2)), I_ext=np.zeros((10, 3))), "inconsistent"),
+    ({"dt": 0.0}, "dt"), ({"dt": -1e-4}, "dt"), ({"ticks": -1}, "ticks"),
+    ({"ticks": 2.5}, "ticks"), ({"method": "rk4"}, "method"),
+    ({"syn_input": np.zeros(10)}, "syn_input"), ({"I_ext": np.zeros((9, 1))}, "I_ext"),
+    ({"noise": np.zeros((10, 3)), "n": 2}, "noise"), ({"V0": np.zeros(3), "n": 2}, "V0"),
+    ({"syn_input": np.zeros((10, 2)), "I_ext": np.zeros((10, 3))}, "inconsistent"),
 ])
 def test_simulate_refuses_bad_arguments(kwargs, match):
-    args = dict(dt=1e-4, ticks=10)
+    args = {"dt": 1e-4, "ticks": 10}
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         simulate(LifPhysical(), **args)

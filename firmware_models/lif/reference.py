@@ -48,9 +48,10 @@ map against LIF theory (``analytic``).
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Sequence
 
 import numpy as np
 
@@ -186,7 +187,7 @@ class LifPhysical:
                  if np.ndim(getattr(self, f))]
         return max(sizes) if sizes else None
 
-    def broadcast(self, n: int) -> "LifPhysical":
+    def broadcast(self, n: int) -> LifPhysical:
         """The same model with every numeric field a float64 array of shape ``(n,)``.
 
         ``reset`` stays a string when it is one (else it is broadcast too).
@@ -364,8 +365,8 @@ def simulate(p: LifPhysical, dt: float, ticks: int, *, n: int | None = None,
     if isinstance(ticks, bool) or int(ticks) != ticks or ticks < 0:
         raise ValueError(f"ticks must be a non-negative integer, got {ticks!r}")
     ticks = int(ticks)
-    n = _infer_n(p, n, dict(syn_input=syn_input, I_ext=I_ext, noise=noise,
-                            V0=V0, I0=I0, Theta0=Theta0))
+    n = _infer_n(p, n, {"syn_input": syn_input, "I_ext": I_ext, "noise": noise,
+                        "V0": V0, "I0": I0, "Theta0": Theta0})
     q = p.broadcast(n)
     syn = _per_tick("syn_input", syn_input, ticks, n)
     ext = _per_tick("I_ext", I_ext, ticks, n)
@@ -480,7 +481,7 @@ def spike_times_step_current(p: LifPhysical, steps: Sequence[tuple[float, float]
         raise ValueError("steps must contain at least one (t_start, I) piece")
     if pieces[0][0] != 0.0:
         raise ValueError(f"steps must start at t = 0, got t_start={pieces[0][0]!r}")
-    for (t_a, i_a), (t_b, _) in zip(pieces, pieces[1:]):
+    for (t_a, _), (t_b, _) in itertools.pairwise(pieces):
         if not t_b > t_a:
             raise ValueError(f"steps must have strictly increasing t_start, got {t_a!r} then "
                              f"{t_b!r}")
