@@ -1,9 +1,10 @@
 """neurochip: a cycle-accurate, bit-exact emulator of neuromorphic cores."""
 
-from .core import Core, Recording
+from .core import Core
+from .engine import Engine, Layout, Recording
 from .fixed import (Arithmetic, RegisterOverflowError, overflowed, saturate, shift_right,
                     value_range, wrap)
-from .lfsr import CoreLfsr
+from .lfsr import CoreLfsr, NoiseBank
 from .routing import AxonBuffer, RoutingTable
 from .spec import CoreSpec, SpecError
 from .synapses import SynapseMemory

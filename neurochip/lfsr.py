@@ -17,6 +17,8 @@ every slot's state advances by ``32 * n`` clocks in one vectorised step per tick
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 TAPS = 0x80200003
@@ -53,13 +55,18 @@ def _power_columns(clocks: int) -> np.ndarray:
     return result
 
 
+@lru_cache(maxsize=64)
 def jump_tables(clocks: int) -> np.ndarray:
-    """Four 256-entry tables ``T[b][byte]`` = image of ``byte << 8b`` after ``clocks`` clocks."""
+    """Four 256-entry tables ``T[b][byte]`` = image of ``byte << 8b`` after ``clocks`` clocks.
+
+    Cached: treat the result as read-only.
+    """
     columns = _power_columns(clocks)
     byte_values = np.arange(256, dtype=np.uint64)
     tables = np.zeros((4, 256), dtype=np.uint64)
     for b in range(4):
         tables[b] = _apply(columns, byte_values << np.uint64(8 * b))
+    tables.flags.writeable = False
     return tables
 
 
@@ -97,3 +104,30 @@ class CoreLfsr:
     @lanes.setter
     def lanes(self, value: np.ndarray) -> None:
         self._lanes = np.asarray(value, dtype=np.uint64).copy()
+
+
+class NoiseBank:
+    """The LFSRs of many cores side by side: one lane per slot, all advanced at once.
+
+    ``seeds[c]`` and ``sizes[c]`` are core ``c``'s seed and slot count; only cores with
+    ``enabled[c]`` are clocked (their words follow ``CoreLfsr`` exactly); the words of
+    the other cores' slots are 0 and unused. One jump table per distinct core size.
+    """
+
+    def __init__(self, seeds, sizes, enabled):
+        sizes = np.asarray(sizes, dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(sizes)])
+        self._lanes = np.zeros(int(starts[-1]), dtype=np.uint64)
+        self._groups = []
+        for n in np.unique(sizes[np.asarray(enabled, dtype=bool)]):
+            cores = np.flatnonzero((sizes == n) & np.asarray(enabled, dtype=bool))
+            index = np.concatenate([np.arange(starts[c], starts[c + 1]) for c in cores])
+            for c in cores:
+                self._lanes[starts[c]:starts[c + 1]] = CoreLfsr(seeds[c], int(n)).lanes
+            self._groups.append((index, jump_tables(WORD_CLOCKS * int(n))))
+
+    def next_words(self) -> np.ndarray:
+        words = self._lanes.astype(np.int64)
+        for index, tables in self._groups:
+            self._lanes[index] = jump(self._lanes[index], tables)
+        return words

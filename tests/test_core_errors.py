@@ -360,9 +360,6 @@ def test_strict_reports_earlier_register_first():
 
 # ----------------------------------------------------------------- event counts
 
-@pytest.mark.xfail(strict=True, reason="AxonBuffer.pop treats a negative event count as +1 "
-                   "whenever the largest count of the tick is 1; negative counts are neither "
-                   "refused nor honoured")
 def test_negative_event_counts_are_refused_or_honoured():
     spec = CoreSpec(n_slots=1, n_axons=2)
     syn = SynapseMemory.from_lists(2, [0, 1], [0, 0], [10, 1])
@@ -374,11 +371,17 @@ def test_negative_event_counts_are_refused_or_honoured():
     assert rec["i"][0, 0] == -10 + 1  # got 11: the -1 event counted as +1
 
 
-@pytest.mark.xfail(strict=True, reason="fractional event counts in run(inputs=...) and "
-                   "inject(counts=...) are silently truncated toward zero")
 def test_fractional_event_counts_are_refused():
     spec = CoreSpec(n_slots=1, n_axons=2)
     syn = SynapseMemory.from_lists(2, [0], [0], [10])
     core = Core(spec, LifParams.make(1, k_i=0, v_th=32767), syn)
     with pytest.raises(SpecError):
         core.run(2, inputs=np.array([[0.5, 0], [1.7, 0]]))  # got i = 0 then 10
+
+
+def test_noisy_core_refuses_zero_lfsr_seed():
+    params = LifParams.make(2, noise_bits=[0, 3])
+    for seed in (0, 2 ** 32):
+        with pytest.raises(ValueError, match=re.escape(
+                f"LFSR seed must be in 1..2**32-1 (zero locks the LFSR), got {seed}")):
+            Core(SPEC, params, lfsr_seed=seed)

@@ -1,0 +1,253 @@
+"""The tick over every slot of every core at once: flat arrays, no per-core loop.
+
+Cores sit side by side in the flat arrays (``Layout``): core ``c`` owns slots
+``slot_start[c] .. slot_start[c+1]`` and axons ``axon_start[c] .. axon_start[c+1]``.
+Synapse rows name global slots and routing entries name global axons, so delivering the
+events of a tick, running the firmware model and routing the spikes are each one
+vectorised step whether the chip has one core or a thousand. A tick is, in this order:
+
+1. read and clear the axon-buffer row of this tick (events that arrive now);
+2. ``acc`` = sum of ``w << w_exp`` over the synapse rows of those axons (each event
+   counted), per slot;
+3. the firmware model's step (``firmware_models.lif.kernel`` for the reference LIF)
+   updates every slot from ``acc`` and, on cores with noise, their LFSR words;
+4. every routing entry of every slot that fired schedules one event on its axon at
+   ``tick + delay`` (a packet; the timing model says when it arrives within the tick).
+
+``Core`` (one core) and ``Chip`` (a mesh) build an ``Engine``; ``Activity`` is what a
+tick did, which the timing model turns into cycles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Callable
+
+import numpy as np
+
+from firmware_models.base import FirmwareModel
+
+from .fixed import Arithmetic, value_range
+from .lfsr import NoiseBank
+from .routing import AxonBuffer
+from .spec import CoreSpec, SpecError
+from .synapses import SynapseMemory, deliver, row_words
+
+RECORDABLE = ("spikes", "v", "i", "theta", "ref")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each core's slots and axons sit in the flat arrays."""
+
+    slot_start: np.ndarray  # (n_cores + 1,)
+    axon_start: np.ndarray  # (n_cores + 1,)
+    core_ids: np.ndarray    # (n_cores,) the id each core is known by (its mesh index)
+
+    @classmethod
+    def of(cls, slots, axons, core_ids=None) -> "Layout":
+        slots, axons = np.asarray(slots, np.int64), np.asarray(axons, np.int64)
+        ids = np.arange(slots.size) if core_ids is None else np.asarray(core_ids, np.int64)
+        return cls(np.concatenate([[0], np.cumsum(slots)]),
+                   np.concatenate([[0], np.cumsum(axons)]), ids)
+
+    @property
+    def n_slots(self) -> int:
+        return int(self.slot_start[-1])
+
+    @property
+    def n_axons(self) -> int:
+        return int(self.axon_start[-1])
+
+    @property
+    def slot_core(self) -> np.ndarray:
+        """Index (into ``core_ids``) of the core of every global slot."""
+        return np.repeat(np.arange(self.core_ids.size), np.diff(self.slot_start))
+
+    @property
+    def axon_core(self) -> np.ndarray:
+        return np.repeat(np.arange(self.core_ids.size), np.diff(self.axon_start))
+
+    def locate(self, global_slot: int) -> tuple[int, int]:
+        """``(core id, local slot)`` of a global slot."""
+        index = int(np.searchsorted(self.slot_start, global_slot, "right") - 1)
+        return int(self.core_ids[index]), int(global_slot - self.slot_start[index])
+
+
+@dataclass
+class Recording:
+    """Per-tick records of a run: ``spikes`` (ticks × slots, bool) and register traces.
+
+    ``overflow`` holds the engine's running overflow counts per register at the end of
+    the run (since it was built, not only during this run).
+    """
+
+    start_tick: int
+    traces: dict[str, np.ndarray] = field(default_factory=dict)
+    overflow: dict[str, int] = field(default_factory=dict)
+    timing: list = field(default_factory=list)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.traces[name]
+
+    @property
+    def spikes(self) -> np.ndarray:
+        return self.traces["spikes"]
+
+    def spike_counts(self) -> np.ndarray:
+        return self.spikes.sum(axis=0)
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What one tick did: input to the timing model."""
+
+    tick: int
+    axons: np.ndarray          # global axons that had events, ascending
+    counts: np.ndarray | None  # events per axon (None: one each)
+    acc: np.ndarray            # summed input per global slot
+    before: object             # firmware state before the tick
+    fired: np.ndarray          # bool per global slot
+    entries: np.ndarray        # global routing entries sent, in slot then entry order
+
+
+def check_event_counts(counts, where: str) -> np.ndarray:
+    """Event counts must be non-negative integers: refuse anything else, naming it."""
+    array = np.asarray(counts)
+    if array.dtype.kind == "b":
+        return array.astype(np.int64)
+    if array.dtype.kind == "f":
+        if not np.all(np.isfinite(array)) or not np.array_equal(array, np.rint(array)):
+            bad = array[~np.isfinite(array) | (array != np.rint(array))].flat[0]
+            raise SpecError(f"{where}: event counts must be whole numbers, got {bad!r}")
+    elif array.dtype.kind not in "iu":
+        raise SpecError(f"{where}: event counts must be integers, got dtype {array.dtype}")
+    array = array.astype(np.int64)
+    if array.size and array.min() < 0:
+        raise SpecError(f"{where}: event counts must be >= 0, got {int(array.min())}")
+    return array
+
+
+class Engine:
+    """All slots of all cores of one ``CoreSpec``, ticking together (module docstring).
+
+    ``entry_start`` (per global slot), ``entry_axon`` (global axon) and ``entry_delay``
+    are the routing entries; ``entry_core`` the destination core index of each.
+    """
+
+    def __init__(self, spec: CoreSpec, model: FirmwareModel, params, synapses: SynapseMemory,
+                 entry_start: np.ndarray, entry_axon: np.ndarray, entry_delay: np.ndarray,
+                 entry_core: np.ndarray, layout: Layout, lfsr_seeds, name: str = "chip"):
+        self.spec, self.model, self.params, self.layout = spec, model, params, layout
+        self.name = name
+        self.synapses = synapses
+        self.entry_start, self.entry_axon = entry_start, entry_axon
+        self.entry_delay, self.entry_core = entry_delay, entry_core
+        self.arith = Arithmetic(spec.registers(), spec.overflow, spec.rounding,
+                                spec.overflow_check, locate=layout.locate)
+        self._state = model.init_state(params)
+        self.buffer = AxonBuffer(layout.n_axons, spec.delay_bits)
+        noisy_cores = np.bincount(layout.slot_core, weights=params.noise_bits != 0,
+                                  minlength=layout.core_ids.size) > 0
+        self.noise = NoiseBank(lfsr_seeds, np.diff(layout.slot_start), noisy_cores) \
+            if noisy_cores.any() else None
+        self._scaled_w = synapses.scaled_weights()
+        self.t = 0  # index of the next tick to execute
+
+    @property
+    def n(self) -> int:
+        return self.layout.n_slots
+
+    @property
+    def state(self):
+        return self._state
+
+    @state.setter
+    def state(self, new_state) -> None:
+        registers = self.spec.registers()
+        values = {}
+        for f in fields(self.model.state_type):
+            array = np.asarray(getattr(new_state, f.name))
+            if array.shape != (self.n,):
+                raise SpecError(f"{self.name}: state.{f.name} has shape {array.shape}, "
+                                f"expected ({self.n},)")
+            if array.dtype.kind not in "iub":
+                raise SpecError(f"{self.name}: state.{f.name} must be integers, got dtype "
+                                f"{array.dtype}")
+            array = array.astype(np.int64)
+            lo, hi = value_range(registers[f.name].bits, registers[f.name].signed)
+            bad = np.flatnonzero((array < lo) | (array > hi))
+            if bad.size:
+                core, slot = self.layout.locate(int(bad[0]))
+                raise SpecError(f"core {core}, slot {slot}: state.{f.name}="
+                                f"{int(array[bad[0]])} outside {lo}..{hi}")
+            values[f.name] = array.copy()
+        self._state = self.model.state_type(**values)
+
+    @property
+    def overflow_counts(self) -> dict[str, int]:
+        return dict(self.arith.counts)
+
+    def inject(self, axons, tick: int, counts=1, where: str = "inject") -> None:
+        """Schedule external events on global ``axons`` arriving at absolute ``tick``."""
+        horizon = self.t + self.buffer.depth - 1
+        if not self.t <= tick <= horizon:
+            raise SpecError(f"{where}: cannot inject for tick {tick}; the axon "
+                            f"buffer holds ticks {self.t}..{horizon}")
+        axons = np.asarray(axons, dtype=np.int64)
+        bad = axons[(axons < 0) | (axons >= self.buffer.n_axons)]
+        if bad.size:
+            raise SpecError(f"{where}: axon {int(bad[0])} outside 0..{self.buffer.n_axons - 1}")
+        self.buffer.schedule(tick, axons, check_event_counts(counts, where))
+
+    def tick(self) -> Activity:
+        t = self.t
+        self.arith.tick = t
+        axons, counts = self.buffer.pop(t)
+        acc = deliver(self.synapses.row_start, self.synapses.slot, self._scaled_w, axons,
+                      counts, self.n)
+        words = self.noise.next_words() if self.noise is not None else None
+        before = self._state
+        self._state, fired = self.model.step(self.params, before, acc, words, self.arith)
+        entries = np.empty(0, dtype=np.int64)
+        if self.entry_axon.size:
+            entries, _ = row_words(self.entry_start, np.flatnonzero(fired))
+            if entries.size:
+                self.buffer.schedule_delayed(t, self.entry_axon[entries],
+                                             self.entry_delay[entries])
+        self.t = t + 1
+        return Activity(t, axons, counts, acc, before, fired, entries)
+
+    def run(self, ticks: int, inputs: np.ndarray | None = None,
+            record: tuple[str, ...] = ("spikes",),
+            on_tick: Callable[[Activity], object] | None = None) -> Recording:
+        """Run ``ticks`` ticks; ``inputs[k]`` are event counts per axon arriving at tick k.
+
+        Records the named registers (and ``spikes``) after every tick; ``on_tick`` sees
+        each tick's ``Activity`` and what it returns is kept in ``Recording.timing``.
+        """
+        unknown = [name for name in record if name not in RECORDABLE]
+        if unknown:
+            raise SpecError(f"cannot record {unknown[0]!r}; choose from {RECORDABLE}")
+        if inputs is not None:
+            if np.shape(inputs) != (ticks, self.buffer.n_axons):
+                raise SpecError(f"inputs have shape {np.shape(inputs)}, expected "
+                                f"({ticks}, {self.buffer.n_axons}) (ticks × axons)")
+            inputs = check_event_counts(inputs, "inputs")
+            input_ticks, input_axons = np.nonzero(inputs)
+            input_counts = inputs[input_ticks, input_axons]
+            bounds = np.searchsorted(input_ticks, np.arange(ticks + 1))
+        traces = {name: np.zeros((ticks, self.n), dtype=bool if name == "spikes" else np.int64)
+                  for name in record}
+        start = self.t
+        extra = []
+        for k in range(ticks):
+            if inputs is not None and bounds[k] < bounds[k + 1]:
+                chosen = slice(bounds[k], bounds[k + 1])
+                self.buffer.schedule(self.t, input_axons[chosen], input_counts[chosen])
+            activity = self.tick()
+            if on_tick is not None:
+                extra.append(on_tick(activity))
+            for name, trace in traces.items():
+                trace[k] = activity.fired if name == "spikes" else getattr(self._state, name)
+        return Recording(start, traces, self.overflow_counts, extra)
