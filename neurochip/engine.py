@@ -118,7 +118,7 @@ def check_event_counts(counts, where: str) -> np.ndarray:
         return array.astype(np.int64)
     if array.dtype.kind == "f":
         if not np.all(np.isfinite(array)) or not np.array_equal(array, np.rint(array)):
-            bad = array[~np.isfinite(array) | (array != np.rint(array))].flat[0]
+            bad = float(array[~np.isfinite(array) | (array != np.rint(array))].flat[0])
             raise SpecError(f"{where}: event counts must be whole numbers, got {bad!r}")
     elif array.dtype.kind not in "iu":
         raise SpecError(f"{where}: event counts must be integers, got dtype {array.dtype}")

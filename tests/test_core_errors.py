@@ -360,23 +360,25 @@ def test_strict_reports_earlier_register_first():
 
 # ----------------------------------------------------------------- event counts
 
-def test_negative_event_counts_are_refused_or_honoured():
+def test_negative_event_counts_are_refused():
     spec = CoreSpec(n_slots=1, n_axons=2)
     syn = SynapseMemory.from_lists(2, [0, 1], [0, 0], [10, 1])
     core = Core(spec, LifParams.make(1, k_i=0, v_th=32767), syn)
-    try:
-        rec = core.run(1, inputs=np.array([[-1, 1]]), record=("i",))
-    except SpecError:
-        return
-    assert rec["i"][0, 0] == -10 + 1  # got 11: the -1 event counted as +1
+    with pytest.raises(SpecError, match=r"^inputs: event counts must be >= 0, got -1$"):
+        core.run(1, inputs=np.array([[-1, 1]]), record=("i",))
+    with pytest.raises(SpecError, match=r"^core 0: event counts must be >= 0, got -2$"):
+        core.inject([1], 0, counts=-2)
 
 
 def test_fractional_event_counts_are_refused():
     spec = CoreSpec(n_slots=1, n_axons=2)
     syn = SynapseMemory.from_lists(2, [0], [0], [10])
     core = Core(spec, LifParams.make(1, k_i=0, v_th=32767), syn)
-    with pytest.raises(SpecError):
-        core.run(2, inputs=np.array([[0.5, 0], [1.7, 0]]))  # got i = 0 then 10
+    with pytest.raises(SpecError, match=r"^inputs: event counts must be whole numbers, "
+                                        r"got 0\.5$"):
+        core.run(2, inputs=np.array([[0.5, 0], [1.7, 0]]))
+    with pytest.raises(SpecError, match=r"whole numbers, got 1\.5"):
+        core.inject([0], 0, counts=1.5)
 
 
 def test_noisy_core_refuses_zero_lfsr_seed():
