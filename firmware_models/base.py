@@ -71,6 +71,8 @@ class FirmwareModel:
     tick for every slot; ``random_words`` is the LFSR output (one 32-bit word per slot)
     or ``None`` when no slot uses noise. ``param_formats(spec)`` gives the width of every
     parameter field, ``init_state(params)`` the state after reset.
+    ``idle(params, before, acc, fired)`` says which slots had nothing to do in a tick
+    (the timing model charges them ``neuron_idle`` cycles instead of ``neuron_active``).
     """
 
     name: str
@@ -80,3 +82,4 @@ class FirmwareModel:
     param_formats: Callable[[Any], dict[str, FieldFormat]]
     init_state: Callable[[Any], Any]
     uses_noise: Callable[[Any], bool]
+    idle: Callable[[Any, Any, np.ndarray, np.ndarray], np.ndarray]

@@ -180,6 +180,13 @@ def init_state(params: LifParams) -> LifState:
     return LifState.zeros(params.n)
 
 
+def is_idle(p: LifParams, before: LifState, acc: np.ndarray, fired: np.ndarray) -> np.ndarray:
+    """Slots at rest (all registers 0) with no input, no bias, no noise and no spike:
+    the tick leaves them exactly as they were."""
+    return ((before.v == 0) & (before.i == 0) & (before.theta == 0) & (before.ref == 0)
+            & (acc == 0) & (p.bias == 0) & (p.noise_bits == 0) & ~fired)
+
+
 LIF = FirmwareModel(
     name="lif",
     params_type=LifParams,
@@ -188,4 +195,5 @@ LIF = FirmwareModel(
     param_formats=param_formats,
     init_state=init_state,
     uses_noise=lambda params: params.noisy,
+    idle=is_idle,
 )

@@ -1,0 +1,197 @@
+"""A chip: a W×H mesh of cores with routing tables, delays and cycle-accurate timing.
+
+Core ``c`` sits at ``(x, y) = (c % W, c // W)``. Each core holds what one core can
+(``CoreConfig``: neuron parameters, synapse memory, routing table, LFSR seed), checked
+against the chip's ``CoreSpec`` when the chip is built. A routing entry names a
+destination ``(core, axon, delay)``: a spike fired at tick ``t`` is one event on that
+axon of that core at tick ``t + delay``, wherever the core is.
+
+All cores tick together in one ``Engine`` (no per-core Python loop); with timing on,
+each tick's ``Activity`` goes through ``timing.tick_timing`` and the chip reports, per
+tick, the cycle each core ends each phase and each packet's injection and arrival.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Sequence
+
+import numpy as np
+
+from firmware_models.base import FirmwareModel
+from firmware_models.lif import LIF
+
+from .core import DEFAULT_LFSR_SEED, validate_core
+from .engine import Activity, Engine, Layout, Recording
+from .routing import RoutingTable
+from .spec import CoreSpec, SpecError
+from .synapses import SynapseMemory
+from .timing import Mesh, TickTiming, TimingTable, tick_timing
+
+
+@dataclass(frozen=True)
+class ChipSpec:
+    """Mesh size, the CoreSpec every core shares, the timing table and the clock."""
+
+    width: int = 2
+    height: int = 2
+    core: CoreSpec = field(default_factory=CoreSpec)
+    timing: TimingTable = field(default_factory=TimingTable)
+    clock_hz: float = 100e6
+
+    def __post_init__(self):
+        for name in ("width", "height"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise SpecError(f"ChipSpec.{name} must be a positive integer, got {value!r}")
+        if not self.clock_hz > 0:
+            raise SpecError(f"ChipSpec.clock_hz must be positive, got {self.clock_hz!r}")
+
+    @property
+    def mesh(self) -> Mesh:
+        return Mesh(self.width, self.height)
+
+    @property
+    def n_cores(self) -> int:
+        return self.width * self.height
+
+
+@dataclass(frozen=True)
+class CoreConfig:
+    """What one core holds: its image."""
+
+    params: object
+    synapses: SynapseMemory | None = None
+    routes: RoutingTable | None = None
+    lfsr_seed: int = DEFAULT_LFSR_SEED
+
+
+def concatenate_records(records: Sequence, record_type: type):
+    """Field-wise concatenation of per-core parameter or state records."""
+    return record_type(**{f.name: np.concatenate([getattr(r, f.name) for r in records])
+                          for f in fields(record_type)})
+
+
+class Chip:
+    """A mesh of cores ticking together; see the module docstring."""
+
+    def __init__(self, spec: ChipSpec, cores: dict[int, CoreConfig] | Sequence[CoreConfig | None],
+                 *, model: FirmwareModel = LIF):
+        n_cores = spec.n_cores
+        if not isinstance(cores, dict):
+            cores = dict(enumerate(cores))
+        outside = [c for c in cores if not (isinstance(c, (int, np.integer)) and 0 <= c < n_cores)]
+        if outside:
+            raise SpecError(f"core {outside[0]!r} is not on the {spec.width}×{spec.height} "
+                            f"mesh (cores 0..{n_cores - 1})")
+        empty = CoreConfig(model.params_type.make(0) if hasattr(model.params_type, "make")
+                           else None)
+        configs = [cores.get(c) or empty for c in range(n_cores)]
+        synapses, routes = [], []
+        for c, config in enumerate(configs):
+            syn = config.synapses if config.synapses is not None \
+                else SynapseMemory.empty(0)
+            rt = config.routes if config.routes is not None \
+                else RoutingTable.empty(config.params.n)
+            validate_core(spec.core, model, config.params, syn, rt, c, n_cores)
+            synapses.append(syn)
+            routes.append(rt)
+        n_axons = np.array([s.n_axons for s in synapses])
+        for c, rt in enumerate(routes):
+            beyond = np.flatnonzero(rt.axon >= n_axons[rt.core]) if rt.entries else []
+            if len(beyond):
+                entry = int(beyond[0])
+                slot = int(np.searchsorted(rt.route_start, entry, "right") - 1)
+                raise SpecError(
+                    f"core {c}, slot {slot} entry {entry - int(rt.route_start[slot])}: axon "
+                    f"{int(rt.axon[entry])} on core {int(rt.core[entry])}, which has "
+                    f"{int(n_axons[rt.core[entry]])} axons in its synapse memory")
+
+        self.spec, self.model = spec, model
+        self.layout = Layout.of([c.params.n for c in configs], n_axons)
+        layout = self.layout
+        params = concatenate_records([c.params for c in configs], model.params_type)
+        global_synapses = SynapseMemory(
+            row_start=np.concatenate([[0], np.cumsum(np.concatenate(
+                [np.diff(s.row_start) for s in synapses]))]).astype(np.int64),
+            slot=np.concatenate([s.slot + layout.slot_start[c] for c, s in enumerate(synapses)]),
+            w=np.concatenate([s.w for s in synapses]),
+            w_exp=np.concatenate([s.w_exp for s in synapses]))
+        entry_start = np.concatenate([[0], np.cumsum(np.concatenate(
+            [np.diff(r.route_start) for r in routes]))]).astype(np.int64)
+        entry_core = np.concatenate([r.core for r in routes]).astype(np.int64)
+        entry_axon = np.concatenate([r.axon for r in routes]).astype(np.int64) \
+            + layout.axon_start[entry_core]
+        entry_delay = np.concatenate([r.delay for r in routes]).astype(np.int64)
+        self.engine = Engine(spec.core, model, params, global_synapses, entry_start,
+                             entry_axon, entry_delay, entry_core, layout,
+                             [c.lfsr_seed for c in configs], name="chip")
+        self._slot_core = layout.slot_core
+        self._axon_core = layout.axon_core
+        self._row_length = np.diff(global_synapses.row_start)
+        self._entry_src = np.repeat(self._slot_core, np.diff(entry_start))
+        self.timing_enabled = True
+
+    # ----------------------------------------------------------------- addressing
+    @property
+    def n(self) -> int:
+        return self.layout.n_slots
+
+    @property
+    def t(self) -> int:
+        return self.engine.t
+
+    def slot_index(self, core: int, slot) -> np.ndarray:
+        """Global index (in recordings and state) of ``slot`` on ``core``."""
+        return self.layout.slot_start[core] + np.asarray(slot)
+
+    def axon_index(self, core: int, axon) -> np.ndarray:
+        """Global axon index (columns of ``inputs``) of ``axon`` on ``core``."""
+        return self.layout.axon_start[core] + np.asarray(axon)
+
+    @property
+    def state(self):
+        return self.engine.state
+
+    @state.setter
+    def state(self, value) -> None:
+        self.engine.state = value
+
+    @property
+    def overflow_counts(self) -> dict[str, int]:
+        return self.engine.overflow_counts
+
+    # ----------------------------------------------------------------- running
+    def timing_of(self, activity: Activity) -> TickTiming:
+        """The cycle-accurate timing of one tick (``timing`` module)."""
+        counts = activity.counts if activity.counts is not None \
+            else np.ones(activity.axons.size, dtype=np.int64)
+        idle = self.model.idle(self.engine.params, activity.before, activity.acc,
+                               activity.fired)
+        return tick_timing(self.spec.timing, self.spec.mesh, self._axon_core[activity.axons],
+                           counts, self._row_length[activity.axons], self._slot_core, idle,
+                           self._entry_src[activity.entries],
+                           self.engine.entry_core[activity.entries])
+
+    def inject(self, core: int, axons, tick: int, counts=1) -> None:
+        """External events on ``axons`` of ``core`` arriving at absolute ``tick``."""
+        axons = np.asarray(axons, dtype=np.int64)
+        limit = self.layout.axon_start[core + 1] - self.layout.axon_start[core]
+        bad = axons[(axons < 0) | (axons >= limit)]
+        if bad.size:
+            raise SpecError(f"core {core}: axon {int(bad[0])} outside 0..{limit - 1}")
+        self.engine.inject(self.axon_index(core, axons), tick, counts, where=f"core {core}")
+
+    def tick(self) -> tuple[np.ndarray, TickTiming | None]:
+        """One tick; returns the fired mask (all slots) and its timing (or None)."""
+        activity = self.engine.tick()
+        return activity.fired, self.timing_of(activity) if self.timing_enabled else None
+
+    def run(self, ticks: int, inputs: np.ndarray | None = None,
+            record: tuple[str, ...] = ("spikes",), timing: bool = True) -> Recording:
+        """Run ``ticks`` ticks; ``inputs`` (ticks × global axons) are event counts.
+
+        With ``timing``, ``Recording.timing`` holds one ``TickTiming`` per tick.
+        """
+        return self.engine.run(ticks, inputs, record,
+                               on_tick=self.timing_of if timing else None)

@@ -1,0 +1,120 @@
+"""Put an integer network onto a chip for a given placement of its neurons.
+
+A ``Network`` is already quantised: neuron parameters (one firmware record for all
+neurons), synapses ``(pre, post, w, delay)`` with one shared weight exponent, and input
+channels with synapses ``(channel, post, w, delay)``. ``place`` builds, for a placement
+``core_of[neuron]``, the routing tables and synapse memories:
+
+* neuron ``j`` gets one routing entry per (destination core, delay) among its synapses;
+  that entry targets a fresh axon on the destination core whose row holds exactly
+  ``j``'s synapses onto that core with that delay;
+* an input channel gets one axon per (core, delay) of its targets, likewise; the
+  returned ``InputMap`` turns per-channel event counts into the chip's axon inputs.
+
+Every synaptic event of the network therefore reaches the same neuron with the same
+weight at the same tick wherever the neurons sit, so any placement gives the same spike
+trains as one big core (when there is no noise: each core has its own LFSR stream).
+Input events use the tick they are given for (delay counts only for spikes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .chip import Chip, ChipSpec, CoreConfig
+from .routing import RoutingTable
+from .spec import SpecError
+from .synapses import SynapseMemory
+
+
+@dataclass(frozen=True)
+class Network:
+    params: object            # firmware parameter record for all neurons
+    pre: np.ndarray
+    post: np.ndarray
+    w: np.ndarray
+    delay: np.ndarray
+    w_exp: int = 0
+    input_channel: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    input_post: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    input_w: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    n_inputs: int = 0
+
+    @property
+    def n(self) -> int:
+        return self.params.n
+
+
+@dataclass(frozen=True)
+class InputMap:
+    """Which chip axons each input channel drives."""
+
+    channel: np.ndarray  # per driven axon: its channel
+    axon: np.ndarray     # per driven axon: global axon index
+
+    def expand(self, channel_inputs: np.ndarray, n_axons: int) -> np.ndarray:
+        """Per-channel event counts (ticks × channels) → chip inputs (ticks × axons)."""
+        out = np.zeros((channel_inputs.shape[0], n_axons), dtype=np.int64)
+        out[:, self.axon] = channel_inputs[:, self.channel]
+        return out
+
+
+def _group(core_of_target: np.ndarray, source: np.ndarray, key: np.ndarray):
+    """Distinct (destination core, source, key) triples and each synapse's triple index."""
+    triples = np.stack([core_of_target, source, key], axis=1)
+    unique, inverse = np.unique(triples, axis=0, return_inverse=True)
+    return unique, inverse.ravel()
+
+
+def place(net: Network, core_of: np.ndarray, spec: ChipSpec,
+          lfsr_seeds: dict[int, int] | None = None) -> tuple[Chip, InputMap]:
+    """The chip that runs ``net`` with neuron ``j`` on core ``core_of[j]``."""
+    core_of = np.asarray(core_of, dtype=np.int64)
+    if core_of.shape != (net.n,):
+        raise SpecError(f"placement has shape {core_of.shape}, expected ({net.n},)")
+    if core_of.size and (core_of.min() < 0 or core_of.max() >= spec.n_cores):
+        raise SpecError(f"placement names core {int(core_of.max())}, the mesh has "
+                        f"{spec.n_cores}")
+    slot_of = np.zeros(net.n, dtype=np.int64)
+    members = [np.flatnonzero(core_of == c) for c in range(spec.n_cores)]
+    for c, m in enumerate(members):
+        slot_of[m] = np.arange(m.size)
+
+    # Axons: recurrent (dest core, pre, delay) groups first, then input (core, channel, 0).
+    rec, rec_of = _group(core_of[net.post], net.pre, net.delay)
+    inp, inp_of = _group(core_of[net.input_post], net.input_channel,
+                         np.zeros(net.input_channel.size, dtype=np.int64))
+    groups = np.concatenate([rec, inp]) if inp.size else rec
+    group_core = groups[:, 0] if groups.size else np.zeros(0, dtype=np.int64)
+    order = np.argsort(group_core, kind="stable")
+    axon_of_group = np.empty(len(groups), dtype=np.int64)
+    axon_of_group[order] = np.arange(len(groups)) - np.searchsorted(
+        group_core[order], group_core[order])
+    n_rec = len(rec)
+
+    configs = {}
+    for c, m in enumerate(members):
+        in_core = group_core == c
+        n_axons = int(in_core.sum())
+        syn_rec = np.flatnonzero(core_of[net.post] == c)
+        syn_inp = np.flatnonzero(core_of[net.input_post] == c)
+        axon = np.concatenate([axon_of_group[rec_of[syn_rec]],
+                               axon_of_group[n_rec + inp_of[syn_inp]]])
+        slot = np.concatenate([slot_of[net.post[syn_rec]], slot_of[net.input_post[syn_inp]]])
+        w = np.concatenate([net.w[syn_rec], net.input_w[syn_inp]])
+        synapses = SynapseMemory.from_lists(n_axons, axon, slot, w, net.w_exp)
+        sources = rec[:, 1] if len(rec) else np.zeros(0, dtype=np.int64)
+        mine = np.flatnonzero(core_of[sources] == c) if len(rec) else np.zeros(0, np.int64)
+        routes = RoutingTable.from_lists(
+            m.size, slot_of[sources[mine]], axon_of_group[mine], rec[mine, 2], rec[mine, 0])
+        seed = (lfsr_seeds or {}).get(c)
+        configs[c] = CoreConfig(net.params.take(m), synapses, routes,
+                                *(() if seed is None else (seed,)))
+    chip = Chip(spec, configs)
+    driven = np.arange(n_rec, len(groups))
+    input_map = InputMap(channel=groups[driven, 1] if driven.size else np.zeros(0, np.int64),
+                         axon=chip.layout.axon_start[group_core[driven]]
+                         + axon_of_group[driven])
+    return chip, input_map

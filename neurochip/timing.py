@@ -1,0 +1,210 @@
+"""Cycle-accurate timing of a tick on a mesh of cores (DESIGN §4).
+
+The micro-architecture (docs/timing.md has a worked example):
+
+* **Cores work in three phases**, each starting when the previous one ends, all cores
+  starting at cycle 0 of the tick:
+
+  1. *synaptic*: for every event that arrives this tick, one synapse-row fetch
+     (``row_fetch`` cycles) and one synaptic op per word of the row (``synop``);
+  2. *neuron update*: every slot, ``neuron_active`` cycles for a slot that does work and
+     ``neuron_idle`` for a slot that the firmware model reports idle (at rest, no input);
+  3. *routing*: for every routing entry of every slot that fired, in slot order then
+     entry order, one lookup (``route_lookup``) and one packet injection (``inject``);
+     the k-th packet of a core (k = 0, 1, ...) is injected at
+     ``neuron_end + (k + 1) * (route_lookup + inject)``.
+
+* **Packets** travel X first, then Y (dimension-order routing). Each directed link
+  between neighbouring routers accepts one packet per cycle and takes ``hop_x`` or
+  ``hop_y`` cycles to cross. A packet asks for its next link when it reaches a router
+  (at injection for the first link); a link serves the waiting packets first-come-first-
+  served by the cycle they asked, ties broken by the order the packets were injected in
+  the chip (source core index, then packet index within the core). A packet to its own
+  core uses no link and arrives when injected; otherwise it arrives when it leaves its
+  last link.
+
+* **The tick ends** (barrier) when every core has finished its routing phase and every
+  packet has arrived: ``cycles = max(route_end, arrival)``.
+
+``link_schedule`` computes the contention exactly without a per-cycle loop: on one link,
+packets sorted by (request, order) start at ``start_k = max(request_k, start_{k-1} + 1)``,
+i.e. ``start_k = k + cummax(request_j - j)``; a delay on one link changes requests
+further on, so the per-link solution is repeated until no start changes (a fixed point,
+reached in a few rounds; each round fixes at least the earliest wrong hop).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+# Ports of a router: the direction a link leaves in.
+PLUS_X, MINUS_X, PLUS_Y, MINUS_Y = range(4)
+
+
+@dataclass(frozen=True)
+class TimingTable:
+    """Cycles per operation of the emulated micro-architecture (docs/timing.md)."""
+
+    row_fetch: int = 2
+    synop: int = 1
+    neuron_active: int = 2
+    neuron_idle: int = 1
+    route_lookup: int = 1
+    inject: int = 1
+    hop_x: int = 1
+    hop_y: int = 1
+
+    def __post_init__(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, (int, np.integer)) or value < 0:
+                raise ValueError(f"TimingTable.{f.name} must be a non-negative integer number "
+                                 f"of cycles, got {value!r}")
+        if self.hop_x < 1 or self.hop_y < 1:
+            raise ValueError("TimingTable.hop_x and hop_y must be at least 1 cycle")
+
+
+@dataclass(frozen=True)
+class Mesh:
+    width: int
+    height: int
+
+    @property
+    def n_cores(self) -> int:
+        return self.width * self.height
+
+    def xy(self, core):
+        core = np.asarray(core)
+        return core % self.width, core // self.width
+
+    def hops(self, src, dst) -> np.ndarray:
+        (sx, sy), (dx, dy) = self.xy(src), self.xy(dst)
+        return np.abs(dx - sx) + np.abs(dy - sy)
+
+    def routes(self, src: np.ndarray, dst: np.ndarray):
+        """Every hop of every packet: (packet index, hop index, link id), X then Y.
+
+        Link id = ``4 * core + port`` of the router the hop leaves from.
+        """
+        (sx, sy), (tx, ty) = self.xy(src), self.xy(dst)
+        nx, ny = np.abs(tx - sx), np.abs(ty - sy)
+        count = nx + ny
+        packet = np.repeat(np.arange(src.size), count)
+        first = np.concatenate([[0], np.cumsum(count)[:-1]]) if src.size else count
+        hop = np.arange(int(count.sum())) - np.repeat(first, count)
+        in_x = hop < nx[packet]
+        step_x = np.sign(tx - sx)[packet]
+        step_y = np.sign(ty - sy)[packet]
+        x = np.where(in_x, sx[packet] + step_x * hop, tx[packet])
+        y = np.where(in_x, sy[packet], sy[packet] + step_y * (hop - nx[packet]))
+        port = np.where(in_x, np.where(step_x > 0, PLUS_X, MINUS_X),
+                        np.where(step_y > 0, PLUS_Y, MINUS_Y))
+        return packet, hop, (y * self.width + x) * 4 + port, in_x
+
+
+def link_schedule(inject: np.ndarray, packet: np.ndarray, hop: np.ndarray, link: np.ndarray,
+                  latency: np.ndarray, n_packets: int) -> np.ndarray:
+    """Start cycle of every hop under FCFS link arbitration (module docstring).
+
+    Hops are given packet by packet in hop order; ``latency[h]`` is the cycles hop ``h``
+    takes; packets are ordered by their index (the injection order tie-break).
+    """
+    n = hop.size
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    is_first = hop == 0
+    previous = np.arange(n) - 1
+    start = np.where(is_first, inject[packet], 0)
+    for _ in range(n + 1):  # a fixed point is reached long before; bound for safety
+        request = np.where(is_first, inject[packet],
+                           start[previous] + latency[previous])
+        order = _sort_order(link, request, packet)
+        req_sorted, link_sorted = request[order], link[order]
+        group_start = np.flatnonzero(np.r_[True, link_sorted[1:] != link_sorted[:-1]])
+        group_of = np.repeat(np.arange(group_start.size),
+                             np.diff(np.r_[group_start, n]))
+        position = np.arange(n) - group_start[group_of]
+        # segmented cumulative maximum of (request - position): offset every group so a
+        # group can never see an earlier group's values
+        span = int(req_sorted.max() - req_sorted.min() + n + 1)
+        shifted = req_sorted - position + group_of * span
+        new_sorted = position + np.maximum.accumulate(shifted) - group_of * span
+        new_start = np.empty(n, dtype=np.int64)
+        new_start[order] = new_sorted
+        if np.array_equal(new_start, start):
+            return start
+        start = new_start
+    raise RuntimeError("link schedule did not converge")  # cannot happen: see docstring
+
+
+def _sort_order(link: np.ndarray, request: np.ndarray, packet: np.ndarray) -> np.ndarray:
+    """Order by (link, request, packet): one int64 key when it fits, else lexsort."""
+    r_span = int(request.max()) + 1
+    p_span = int(packet.max()) + 1
+    if (int(link.max()) + 1) * r_span * p_span < 2 ** 62:
+        return np.argsort((link * r_span + request) * p_span + packet)
+    return np.lexsort((packet, request, link))
+
+
+@dataclass(frozen=True)
+class TickTiming:
+    """Cycle counts of one tick (cycles from the start of the tick)."""
+
+    synapse_end: np.ndarray   # per core
+    neuron_end: np.ndarray    # per core
+    route_end: np.ndarray     # per core
+    packet_src: np.ndarray    # per packet: source core
+    packet_dst: np.ndarray    # per packet: destination core
+    packet_inject: np.ndarray  # per packet
+    packet_arrive: np.ndarray  # per packet
+    link_packets: np.ndarray  # per link id (4 per core): packets that crossed it
+    rows: np.ndarray          # per core: synapse-row fetches
+    synops: np.ndarray        # per core: synaptic ops
+    active: np.ndarray        # per core: active neuron updates
+    idle: np.ndarray          # per core: idle neuron updates
+    cycles: int               # tick length (barrier)
+
+    @property
+    def hops(self) -> int:
+        return int(self.link_packets.sum())
+
+
+def tick_timing(table: TimingTable, mesh: Mesh, core_of_axon_event: np.ndarray,
+                event_counts: np.ndarray, row_lengths: np.ndarray, slot_core: np.ndarray,
+                idle: np.ndarray, entry_src: np.ndarray, entry_dst: np.ndarray) -> TickTiming:
+    """Timing of one tick from what it did.
+
+    ``core_of_axon_event``/``event_counts``/``row_lengths``: per axon with events, its
+    core (mesh index), number of events and row length; ``slot_core``: mesh index of every
+    slot; ``idle``: which slots were idle; ``entry_src``/``entry_dst``: source and
+    destination core of every packet, in injection order (slot order, entry order).
+    """
+    n = mesh.n_cores
+    rows = np.bincount(core_of_axon_event, weights=event_counts, minlength=n)
+    synops = np.bincount(core_of_axon_event, weights=event_counts * row_lengths, minlength=n)
+    idle_count = np.bincount(slot_core, weights=idle, minlength=n)
+    active = np.bincount(slot_core, minlength=n) - idle_count
+    synapse_end = (table.row_fetch * rows + table.synop * synops).astype(np.int64)
+    neuron_end = synapse_end + (table.neuron_active * active
+                                + table.neuron_idle * idle_count).astype(np.int64)
+    per_packet = table.route_lookup + table.inject
+    packets_of = np.bincount(entry_src, minlength=n)
+    route_end = neuron_end + per_packet * packets_of
+    # k-th packet of its core: position among packets of the same source (already grouped)
+    first_of_core = np.concatenate([[0], np.cumsum(packets_of)[:-1]])
+    k = np.arange(entry_src.size) - first_of_core[entry_src]
+    inject = neuron_end[entry_src] + (k + 1) * per_packet
+    packet, hop, link, in_x = mesh.routes(entry_src, entry_dst)
+    latency = np.where(in_x, table.hop_x, table.hop_y)
+    start = link_schedule(inject, packet, hop, link, latency, entry_src.size)
+    arrive = inject.copy()
+    if hop.size:
+        last = np.r_[packet[1:] != packet[:-1], True]
+        arrive[packet[last]] = start[last] + latency[last]
+    cycles = int(max(route_end.max(initial=0), arrive.max(initial=0)))
+    return TickTiming(synapse_end, neuron_end, route_end, entry_src, entry_dst, inject, arrive,
+                      np.bincount(link, minlength=4 * n), rows.astype(np.int64),
+                      synops.astype(np.int64), active.astype(np.int64),
+                      idle_count.astype(np.int64), cycles)
