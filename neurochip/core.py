@@ -32,7 +32,7 @@ def validate_params(model: FirmwareModel, params, spec: CoreSpec, core: int = 0)
         raise SpecError(f"core {core}, slot {bad.index}: parameter {bad.field}={bad.value} "
                         f"outside {lo}..{hi} ({bad.format.bits}-bit {kind})")
     if params.noise_bits.max(initial=0) > spec.noise_bits_max:
-        slot = int(np.argmax(params.noise_bits))
+        slot = int(np.flatnonzero(params.noise_bits > spec.noise_bits_max)[0])
         raise SpecError(f"core {core}, slot {slot}: parameter noise_bits="
                         f"{int(params.noise_bits[slot])} exceeds noise_bits_max="
                         f"{spec.noise_bits_max}")

@@ -143,6 +143,10 @@ class Engine:
         self.synapses = synapses
         self.entry_start, self.entry_axon = entry_start, entry_axon
         self.entry_delay, self.entry_core = entry_delay, entry_core
+        for index, seed in enumerate(lfsr_seeds):
+            if not isinstance(seed, (int, np.integer)) or not 0 < seed < (1 << 32):
+                raise SpecError(f"core {int(layout.core_ids[index])}: lfsr_seed must be in "
+                                f"1..2**32-1 (zero locks the LFSR), got {seed!r}")
         self.arith = Arithmetic(spec.registers(), spec.overflow, spec.rounding,
                                 spec.overflow_check, locate=layout.locate)
         self._state = model.init_state(params)
@@ -191,10 +195,15 @@ class Engine:
     def inject(self, axons, tick: int, counts=1, where: str = "inject") -> None:
         """Schedule external events on global ``axons`` arriving at absolute ``tick``."""
         horizon = self.t + self.buffer.depth - 1
+        if not isinstance(tick, (int, np.integer)) or isinstance(tick, bool):
+            raise SpecError(f"{where}: the arrival tick must be an integer, got {tick!r}")
         if not self.t <= tick <= horizon:
             raise SpecError(f"{where}: cannot inject for tick {tick}; the axon "
                             f"buffer holds ticks {self.t}..{horizon}")
-        axons = np.asarray(axons, dtype=np.int64)
+        axons = np.asarray(axons)
+        if axons.size and axons.dtype.kind not in "iu":
+            raise SpecError(f"{where}: axons must be integers, got dtype {axons.dtype}")
+        axons = axons.astype(np.int64)
         bad = axons[(axons < 0) | (axons >= self.buffer.n_axons)]
         if bad.size:
             raise SpecError(f"{where}: axon {int(bad[0])} outside 0..{self.buffer.n_axons - 1}")

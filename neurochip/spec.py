@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+import numpy as np
+
 from .fixed import OVERFLOW_CHECKS, OVERFLOW_MODES, ROUNDING_MODES, RegisterFormat
 
 
 class SpecError(ValueError):
     """A specification, parameter or configuration value the hardware cannot hold."""
+
+
+def _is_int(value) -> bool:
+    """An integer (Python or numpy), but not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 @dataclass(frozen=True)
@@ -47,15 +54,17 @@ class CoreSpec:
     def __post_init__(self):
         for name in ("n_slots", "n_axons", "synapse_words", "routing_entries", "max_fanout"):
             value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
+            if not _is_int(value) or value < 1:
                 raise SpecError(f"CoreSpec.{name} must be a positive integer, got {value!r}")
+            object.__setattr__(self, name, int(value))
         for name, lo, hi in (("i_bits", 2, 32), ("v_bits", 3, 32), ("theta_bits", 1, 32),
                              ("ref_bits", 1, 16), ("w_bits", 2, 16), ("w_exp_bits", 0, 4),
                              ("delay_bits", 1, 8), ("shift_bits", 1, 5),
                              ("noise_bits_max", 0, 31)):
             value = getattr(self, name)
-            if not isinstance(value, int) or not lo <= value <= hi:
+            if not _is_int(value) or not lo <= value <= hi:
                 raise SpecError(f"CoreSpec.{name} must be an integer in {lo}..{hi}, got {value!r}")
+            object.__setattr__(self, name, int(value))
         for name, allowed in (("overflow", OVERFLOW_MODES), ("rounding", ROUNDING_MODES),
                               ("overflow_check", OVERFLOW_CHECKS)):
             if getattr(self, name) not in allowed:

@@ -77,8 +77,8 @@ class SynapseMemory:
                 if name == "w_exp":
                     place = f"axon {index}"
                 else:
-                    place = (f"axon {int(np.searchsorted(self.row_start, index, 'right') - 1)}"
-                             f" word {index}")
+                    axon = int(np.searchsorted(self.row_start, index, "right") - 1)
+                    place = f"axon {axon} word {index - int(self.row_start[axon])}"
                 raise SpecError(f"{where}, {place}: {name}={int(values[index])} outside "
                                 f"{vlo}..{vhi}")
 

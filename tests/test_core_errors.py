@@ -381,9 +381,44 @@ def test_fractional_event_counts_are_refused():
         core.inject([0], 0, counts=1.5)
 
 
-def test_noisy_core_refuses_zero_lfsr_seed():
-    params = LifParams.make(2, noise_bits=[0, 3])
-    for seed in (0, 2 ** 32):
-        with pytest.raises(ValueError, match=re.escape(
-                f"LFSR seed must be in 1..2**32-1 (zero locks the LFSR), got {seed}")):
-            Core(SPEC, params, lfsr_seed=seed)
+def test_a_core_refuses_an_lfsr_seed_that_locks_or_does_not_fit():
+    for params in (LifParams.make(2, noise_bits=[0, 3]), LifParams.make(2)):
+        for seed in (0, 2 ** 32):
+            with pytest.raises(SpecError, match=exactly(
+                    f"core 0: lfsr_seed must be in 1..2**32-1 (zero locks the LFSR), "
+                    f"got {seed}")):
+                Core(SPEC, params, lfsr_seed=seed)
+
+
+def test_inject_refuses_non_integer_ticks_and_axons():
+    core = Core(SPEC, LifParams.make(2))
+    with pytest.raises(SpecError, match=exactly(
+            "core 0: the arrival tick must be an integer, got 3.0")):
+        core.inject([0], 3.0)
+    with pytest.raises(SpecError, match=exactly(
+            "core 0: axons must be integers, got dtype float64")):
+        core.inject(np.array([0.5]), 0)
+
+
+def test_state_refuses_non_integer_registers():
+    core = Core(SPEC, LifParams.make(2))
+    state = core.state
+    with pytest.raises(SpecError, match=exactly(
+            "core 0: state.i must be integers, got dtype float64")):
+        core.state = type(state)(np.array([0.7, -1.9]), state.v, state.theta, state.ref)
+
+
+def test_corespec_takes_numpy_integers_and_refuses_bools():
+    spec = CoreSpec(v_bits=np.int64(12), n_slots=np.int32(5))
+    assert spec.v_bits == 12 and type(spec.v_bits) is int and spec.n_slots == 5
+    with pytest.raises(SpecError, match=exactly(
+            "CoreSpec.ref_bits must be an integer in 1..16, got True")):
+        CoreSpec(ref_bits=True)
+
+
+def test_synapse_error_names_the_word_within_its_row():
+    spec = CoreSpec(n_slots=3, n_axons=3)
+    syn = SynapseMemory.from_lists(3, [2, 0, 2], [1, 0, 3], [1, 1, 1])
+    with pytest.raises(SpecError, match=exactly(
+            "core 0 synapse memory, axon 2 word 1: slot=3 outside 0..2")):
+        Core(spec, LifParams.make(3), syn)
