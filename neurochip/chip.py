@@ -164,12 +164,10 @@ class Chip:
     # ----------------------------------------------------------------- running
     def timing_of(self, activity: Activity) -> TickTiming:
         """The cycle-accurate timing of one tick (``timing`` module)."""
-        counts = activity.counts if activity.counts is not None \
-            else np.ones(activity.axons.size, dtype=np.int64)
         idle = self.model.idle(self.engine.params, activity.before, activity.acc,
                                activity.fired)
         return tick_timing(self.spec.timing, self.spec.mesh, self._axon_core[activity.axons],
-                           counts, self._row_length[activity.axons], self._slot_core, idle,
+                           self._row_length[activity.axons], self._slot_core, idle,
                            self._entry_src[activity.entries],
                            self.engine.entry_core[activity.entries])
 

@@ -103,8 +103,7 @@ class Activity:
     """What one tick did: input to the timing model."""
 
     tick: int
-    axons: np.ndarray          # global axons that had events, ascending
-    counts: np.ndarray | None  # events per axon (None: one each)
+    axons: np.ndarray          # one global axon index per event delivered
     acc: np.ndarray            # summed input per global slot
     before: object             # firmware state before the tick
     fired: np.ndarray          # bool per global slot
@@ -212,9 +211,9 @@ class Engine:
     def tick(self) -> Activity:
         t = self.t
         self.arith.tick = t
-        axons, counts = self.buffer.pop(t)
+        axons = self.buffer.pop(t)
         acc = deliver(self.synapses.row_start, self.synapses.slot, self._scaled_w, axons,
-                      counts, self.n)
+                      self.n)
         words = self.noise.next_words() if self.noise is not None else None
         before = self._state
         self._state, fired = self.model.step(self.params, before, acc, words, self.arith)
@@ -225,7 +224,7 @@ class Engine:
                 self.buffer.schedule_delayed(t, self.entry_axon[entries],
                                              self.entry_delay[entries])
         self.t = t + 1
-        return Activity(t, axons, counts, acc, before, fired, entries)
+        return Activity(t, axons, acc, before, fired, entries)
 
     def run(self, ticks: int, inputs: np.ndarray | None = None,
             record: tuple[str, ...] = ("spikes",),

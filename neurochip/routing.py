@@ -4,10 +4,9 @@ A slot's routing entries (its fan-out) each name a destination ``(core, axon, de
 a spike fired at tick ``t`` becomes one event on that axon at tick ``t + delay``,
 ``1 <= delay <= 2**delay_bits - 1``.
 
-The axon buffer is a ring of ``2**delay_bits`` rows of event counts, one column per
-axon. Row ``t mod D`` holds what arrives at tick ``t``; it is read and cleared at the
-start of tick ``t``. A delay never exceeds ``D - 1``, so a write never lands in the row
-being read.
+The axon buffer is a ring of ``2**delay_bits`` rows of pending events. Row ``t mod D``
+holds what arrives at tick ``t``; it is read and cleared at the start of tick ``t``. A
+delay never exceeds ``D - 1``, so a write never lands in the row being read.
 """
 
 from __future__ import annotations
@@ -74,30 +73,39 @@ class RoutingTable:
 
 
 class AxonBuffer:
-    """Event counts per axon for the next ``2**delay_bits - 1`` ticks."""
+    """Pending events for the next ``2**delay_bits - 1`` ticks, one list per arrival row.
+
+    Each event is one axon index; an axon with several events this tick appears several
+    times. Row ``t mod D`` collects what arrives at tick ``t``.
+    """
 
     def __init__(self, n_axons: int, delay_bits: int):
         self.depth = 1 << delay_bits
         self.n_axons = n_axons
-        self.counts = np.zeros((self.depth, n_axons), dtype=np.int64)
+        self._rows: list[list[np.ndarray]] = [[] for _ in range(self.depth)]
 
     def schedule(self, tick: int, axons, counts=1) -> None:
-        """Add events arriving at ``tick`` (repeated axons add up)."""
-        flat = self.counts.reshape(-1)
-        axons = np.asarray(axons, dtype=np.int64)
-        np.add.at(flat, (tick % self.depth) * self.n_axons + axons, counts)
+        """Add ``counts`` events on each of ``axons`` arriving at ``tick``."""
+        axons = np.asarray(axons, dtype=np.int64).ravel()
+        events = np.repeat(axons, np.broadcast_to(counts, axons.shape))
+        if events.size:
+            self._rows[tick % self.depth].append(events)
 
     def schedule_delayed(self, now: int, axons: np.ndarray, delays: np.ndarray) -> None:
         """One event per entry, arriving at ``now + delay``."""
-        flat = self.counts.reshape(-1)
-        np.add.at(flat, ((now + delays) % self.depth) * self.n_axons + axons, 1)
+        if delays.min() == delays.max():
+            self._rows[(now + int(delays[0])) % self.depth].append(axons)
+            return
+        order = np.argsort(delays, kind="stable")
+        sorted_delays = delays[order]
+        bounds = np.flatnonzero(np.diff(sorted_delays)) + 1
+        for group in np.split(order, bounds):
+            self._rows[(now + int(delays[group[0]])) % self.depth].append(axons[group])
 
-    def pop(self, tick: int) -> tuple[np.ndarray, np.ndarray | None]:
-        """Axons with events at ``tick`` and their counts (``None`` when all are 1); clears."""
-        row = self.counts[tick % self.depth]
-        axons = np.flatnonzero(row)
-        counts = row[axons]
-        row[axons] = 0
-        if counts.size and counts.max() == 1:
-            return axons, None
-        return axons, counts
+    def pop(self, tick: int) -> np.ndarray:
+        """Every event arriving at ``tick`` (one axon index per event); clears the row."""
+        row = self._rows[tick % self.depth]
+        self._rows[tick % self.depth] = []
+        if not row:
+            return np.zeros(0, dtype=np.int64)
+        return row[0] if len(row) == 1 else np.concatenate(row)

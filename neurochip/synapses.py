@@ -5,8 +5,8 @@ Each axon owns one row of synapse words ``(slot, w)``; the row has an exponent
 Rows are stored compressed (CSR): ``row_start[a] .. row_start[a + 1]`` index the words
 of axon ``a``.
 
-``deliver`` sums, for the axons with events this tick (an axon may carry several
-events, each counted), every word of their rows into one ``acc`` per slot. It gathers
+``deliver`` sums, for every event of this tick (an axon may carry several events,
+each counted), every word of its axon's row into one ``acc`` per slot. It gathers
 the row words with one ``repeat``/``arange`` and sums with ``bincount`` (float64: exact
 while the sum of ``|w << w_exp|`` over one tick stays below 2**53, far beyond any
 register width here).
@@ -98,14 +98,9 @@ def row_words(row_start: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def deliver(row_start: np.ndarray, slot: np.ndarray, scaled_w: np.ndarray,
-            axons: np.ndarray, counts: np.ndarray | None, n_slots: int) -> np.ndarray:
-    """Sum of ``w << w_exp`` per slot over the rows of ``axons`` (each ``counts`` times)."""
-    if axons.size == 0:
-        return np.zeros(n_slots, dtype=np.int64)
-    words, lengths = row_words(row_start, axons)
+            axons: np.ndarray, n_slots: int) -> np.ndarray:
+    """Sum of ``w << w_exp`` per slot over the rows of ``axons`` (one row per event)."""
+    words, _ = row_words(row_start, axons)
     if words.size == 0:
         return np.zeros(n_slots, dtype=np.int64)
-    weights = scaled_w[words]
-    if counts is not None:
-        weights = weights * np.repeat(counts, lengths)
-    return np.bincount(slot[words], weights=weights, minlength=n_slots).astype(np.int64)
+    return np.bincount(slot[words], weights=scaled_w[words], minlength=n_slots).astype(np.int64)

@@ -171,19 +171,19 @@ class TickTiming:
         return int(self.link_packets.sum())
 
 
-def tick_timing(table: TimingTable, mesh: Mesh, core_of_axon_event: np.ndarray,
-                event_counts: np.ndarray, row_lengths: np.ndarray, slot_core: np.ndarray,
-                idle: np.ndarray, entry_src: np.ndarray, entry_dst: np.ndarray) -> TickTiming:
+def tick_timing(table: TimingTable, mesh: Mesh, event_core: np.ndarray,
+                row_lengths: np.ndarray, slot_core: np.ndarray, idle: np.ndarray,
+                entry_src: np.ndarray, entry_dst: np.ndarray) -> TickTiming:
     """Timing of one tick from what it did.
 
-    ``core_of_axon_event``/``event_counts``/``row_lengths``: per axon with events, its
-    core (mesh index), number of events and row length; ``slot_core``: mesh index of every
+    ``event_core``/``row_lengths``: per event delivered this tick, the core (mesh index)
+    of its axon and the length of the axon's row; ``slot_core``: mesh index of every
     slot; ``idle``: which slots were idle; ``entry_src``/``entry_dst``: source and
     destination core of every packet, in injection order (slot order, entry order).
     """
     n = mesh.n_cores
-    rows = np.bincount(core_of_axon_event, weights=event_counts, minlength=n)
-    synops = np.bincount(core_of_axon_event, weights=event_counts * row_lengths, minlength=n)
+    rows = np.bincount(event_core, minlength=n)
+    synops = np.bincount(event_core, weights=row_lengths, minlength=n)
     idle_count = np.bincount(slot_core, weights=idle, minlength=n)
     active = np.bincount(slot_core, minlength=n) - idle_count
     synapse_end = (table.row_fetch * rows + table.synop * synops).astype(np.int64)

@@ -1,0 +1,69 @@
+"""Emulator speed on a 16-core chip: 10,000 neurons, 100 synapses each, timing on and off.
+
+The network is ``neurochip.examples.random_network`` (about 25 Hz at 1 ms ticks),
+placed in contiguous blocks on a 4×4 mesh; each neuron reaches up to 16 cores, one
+packet per destination core. Events are counted as spikes × fan-out (synaptic events).
+
+    python benchmarks/bench_chip.py [--neurons 10000] [--ticks 1000]
+
+prints a line per configuration and, last, one JSON object per configuration with keys
+``cores, neurons, fanout, ticks, spikes, events, seconds, events_per_s, timing``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from neurochip import CoreSpec
+from neurochip.chip import ChipSpec
+from neurochip.examples import random_network, sequential_placement
+from neurochip.mapping import place
+
+
+def build(neurons: int, fanout: int, width: int = 4, height: int = 4):
+    net, state = random_network(neurons, fanout)
+    core = CoreSpec(n_slots=1024, n_axons=16384, synapse_words=1 << 18,
+                    routing_entries=1 << 15, max_fanout=width * height)
+    spec = ChipSpec(width, height, core=core)
+    chip, _ = place(net, sequential_placement(neurons, spec.n_cores), spec)
+    # the placement is contiguous, so global slot j is neuron j
+    chip.state = state
+    return chip
+
+
+def measure(neurons: int, fanout: int, ticks: int, timing: bool) -> dict:
+    chip = build(neurons, fanout)
+    start = time.perf_counter()
+    recording = chip.run(ticks, timing=timing)
+    seconds = time.perf_counter() - start
+    spikes = int(recording.spikes.sum())
+    return {"cores": chip.spec.n_cores, "neurons": neurons, "fanout": fanout, "ticks": ticks,
+            "spikes": spikes, "events": spikes * fanout, "seconds": round(seconds, 4),
+            "events_per_s": round(spikes * fanout / seconds), "timing": timing,
+            "mean_cycles_per_tick": (sum(t.cycles for t in recording.timing) / ticks
+                                     if timing else None)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--neurons", type=int, default=10000)
+    parser.add_argument("--fanout", type=int, default=100)
+    parser.add_argument("--ticks", type=int, default=1000)
+    args = parser.parse_args()
+    results = [measure(args.neurons, args.fanout, args.ticks, timing) for timing in (False, True)]
+    off, on = results
+    for r in results:
+        print(f"timing {'on ' if r['timing'] else 'off'}: {r['spikes']} spikes, "
+              f"{r['events']:.3g} events in {r['seconds']:.3f} s = "
+              f"{r['events_per_s']:.3g} events/s")
+    print(f"timing on costs {on['seconds'] / off['seconds']:.2f}× the run time without it")
+    for r in results:
+        print(json.dumps({key: r[key] for key in ("cores", "neurons", "fanout", "ticks",
+                                                  "spikes", "events", "seconds",
+                                                  "events_per_s", "timing")}))
+
+
+if __name__ == "__main__":
+    main()
