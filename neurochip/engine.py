@@ -155,6 +155,7 @@ class Engine:
         self.noise = NoiseBank(lfsr_seeds, np.diff(layout.slot_start), noisy_cores) \
             if noisy_cores.any() else None
         self._scaled_w = synapses.scaled_weights()
+        self._slot32 = synapses.slot.astype(np.int32)  # less memory traffic in delivery
         self.t = 0  # index of the next tick to execute
 
     @property
@@ -212,8 +213,7 @@ class Engine:
         t = self.t
         self.arith.tick = t
         axons = self.buffer.pop(t)
-        acc = deliver(self.synapses.row_start, self.synapses.slot, self._scaled_w, axons,
-                      self.n)
+        acc = deliver(self.synapses.row_start, self._slot32, self._scaled_w, axons, self.n)
         words = self.noise.next_words() if self.noise is not None else None
         before = self._state
         self._state, fired = self.model.step(self.params, before, acc, words, self.arith)
