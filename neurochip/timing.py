@@ -28,9 +28,11 @@ The micro-architecture (docs/timing.md has a worked example):
 
 ``link_schedule`` computes the contention exactly without a per-cycle loop: on one link,
 packets sorted by (request, order) start at ``start_k = max(request_k, start_{k-1} + 1)``,
-i.e. ``start_k = k + cummax(request_j - j)``; a delay on one link changes requests
-further on, so the per-link solution is repeated until no start changes (a fixed point,
-reached in a few rounds; each round fixes at least the earliest wrong hop).
+i.e. ``start_k = k + cummax(request_j - j)``. With X-then-Y routing a +x link at column
+``x`` only carries packets whose earlier hops used +x links at columns below ``x`` (and
+likewise for -x, +y, -y, with every X hop before every Y hop), so scheduling the links
+column by column and then row by row sees every request before it is needed:
+``W + H - 2`` vectorised steps per tick, exact.
 """
 
 from __future__ import annotations
@@ -84,7 +86,8 @@ class Mesh:
         return np.abs(dx - sx) + np.abs(dy - sy)
 
     def routes(self, src: np.ndarray, dst: np.ndarray):
-        """Every hop of every packet: (packet index, hop index, link id), X then Y.
+        """Every hop of every packet, X then Y: packet index, hop index, link id, whether
+        it is an X hop, and its scheduling step (see ``link_schedule``).
 
         Link id = ``4 * core + port`` of the router the hop leaves from.
         """
@@ -101,42 +104,54 @@ class Mesh:
         y = np.where(in_x, sy[packet], sy[packet] + step_y * (hop - nx[packet]))
         port = np.where(in_x, np.where(step_x > 0, PLUS_X, MINUS_X),
                         np.where(step_y > 0, PLUS_Y, MINUS_Y))
-        return packet, hop, (y * self.width + x) * 4 + port, in_x
+        # links in the order packets can reach them: X links by distance travelled from the
+        # west (for +x) or east (-x) edge, then Y links likewise from the north or south
+        stage = np.where(in_x, np.where(step_x > 0, x, self.width - 1 - x),
+                         self.width - 1 + np.where(step_y > 0, y, self.height - 1 - y))
+        return packet, hop, (y * self.width + x) * 4 + port, in_x, stage
 
 
 def link_schedule(inject: np.ndarray, packet: np.ndarray, hop: np.ndarray, link: np.ndarray,
-                  latency: np.ndarray, n_packets: int) -> np.ndarray:
+                  latency: np.ndarray, step: np.ndarray) -> np.ndarray:
     """Start cycle of every hop under FCFS link arbitration (module docstring).
 
     Hops are given packet by packet in hop order; ``latency[h]`` is the cycles hop ``h``
-    takes; packets are ordered by their index (the injection order tie-break).
+    takes; packets are ordered by their index (the injection order tie-break). ``step``
+    orders the links so that every hop's previous hop lies on an earlier step
+    (``Mesh.routes``): the links of one step are scheduled together, in one sort.
     """
     n = hop.size
+    start = np.zeros(n, dtype=np.int64)
     if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    is_first = hop == 0
-    previous = np.arange(n) - 1
-    start = np.where(is_first, inject[packet], 0)
-    for _ in range(n + 1):  # a fixed point is reached long before; bound for safety
-        request = np.where(is_first, inject[packet],
-                           start[previous] + latency[previous])
-        order = _sort_order(link, request, packet)
-        req_sorted, link_sorted = request[order], link[order]
-        group_start = np.flatnonzero(np.r_[True, link_sorted[1:] != link_sorted[:-1]])
-        group_of = np.repeat(np.arange(group_start.size),
-                             np.diff(np.r_[group_start, n]))
-        position = np.arange(n) - group_start[group_of]
-        # segmented cumulative maximum of (request - position): offset every group so a
-        # group can never see an earlier group's values
-        span = int(req_sorted.max() - req_sorted.min() + n + 1)
-        shifted = req_sorted - position + group_of * span
-        new_sorted = position + np.maximum.accumulate(shifted) - group_of * span
-        new_start = np.empty(n, dtype=np.int64)
-        new_start[order] = new_sorted
-        if np.array_equal(new_start, start):
-            return start
-        start = new_start
-    raise RuntimeError("link schedule did not converge")  # cannot happen: see docstring
+        return start
+    by_step = np.argsort(step, kind="stable")
+    bounds = np.searchsorted(step[by_step], np.arange(int(step.max()) + 2))
+    for s in range(bounds.size - 1):
+        chosen = by_step[bounds[s]:bounds[s + 1]]
+        if chosen.size == 0:
+            continue
+        first = hop[chosen] == 0
+        before = np.where(first, 0, chosen - 1)
+        request = np.where(first, inject[packet[chosen]], start[before] + latency[before])
+        start[chosen] = _fcfs(link[chosen], request, packet[chosen])
+    return start
+
+
+def _fcfs(link: np.ndarray, request: np.ndarray, packet: np.ndarray) -> np.ndarray:
+    """Start cycles on links that each take one packet per cycle, first come first served."""
+    n = link.size
+    order = _sort_order(link, request, packet)
+    req_sorted, link_sorted = request[order], link[order]
+    group_start = np.flatnonzero(np.r_[True, link_sorted[1:] != link_sorted[:-1]])
+    group_of = np.repeat(np.arange(group_start.size), np.diff(np.r_[group_start, n]))
+    position = np.arange(n) - group_start[group_of]
+    # segmented cumulative maximum of (request - position): offset every group so that a
+    # group never sees an earlier group's values
+    span = int(req_sorted.max() - req_sorted.min() + n + 1)
+    shifted = req_sorted - position + group_of * span
+    started = np.empty(n, dtype=np.int64)
+    started[order] = position + np.maximum.accumulate(shifted) - group_of * span
+    return started
 
 
 def _sort_order(link: np.ndarray, request: np.ndarray, packet: np.ndarray) -> np.ndarray:
@@ -196,9 +211,9 @@ def tick_timing(table: TimingTable, mesh: Mesh, event_core: np.ndarray,
     first_of_core = np.concatenate([[0], np.cumsum(packets_of)[:-1]])
     k = np.arange(entry_src.size) - first_of_core[entry_src]
     inject = neuron_end[entry_src] + (k + 1) * per_packet
-    packet, hop, link, in_x = mesh.routes(entry_src, entry_dst)
+    packet, hop, link, in_x, step = mesh.routes(entry_src, entry_dst)
     latency = np.where(in_x, table.hop_x, table.hop_y)
-    start = link_schedule(inject, packet, hop, link, latency, entry_src.size)
+    start = link_schedule(inject, packet, hop, link, latency, step)
     arrive = inject.copy()
     if hop.size:
         last = np.r_[packet[1:] != packet[:-1], True]

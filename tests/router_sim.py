@@ -119,3 +119,49 @@ def tick_model(table, width, height, rows, synops, active, idle, packets):
     cycles = max(route_end + arrive, default=0)
     return dict(synapse_end=synapse_end, neuron_end=neuron_end, route_end=route_end,
                 inject=inject, arrive=arrive, link_packets=link_packets, cycles=cycles)
+
+
+# ----------------------------------------------------------------- random networks
+# (shared by the checks in test_timing.py and test_chip.py)
+
+def random_network(rng, spec, n_max: int = 12, synapses_max: int = 40, noise: bool = False,
+                   inputs_max: int = 3):
+    """A random integer ``neurochip.mapping.Network`` whose fields fit ``spec``.
+
+    ``rng`` is a ``numpy.random.Generator``; about half the slots have no bias, so some
+    slots stay idle; with ``noise`` some slots get LFSR noise.
+    """
+    import numpy as np
+
+    from firmware_models.lif import LifParams
+    from neurochip.mapping import Network
+
+    n = int(rng.integers(1, n_max + 1))
+    v_max = (1 << (spec.v_bits - 1)) - 1
+    params = LifParams.make(
+        n,
+        k_i=rng.integers(0, min(spec.max_shift, 8) + 1, n),
+        k_v=rng.integers(0, min(spec.max_shift, 8) + 1, n),
+        k_theta=rng.integers(0, min(spec.max_shift, 8) + 1, n),
+        bias=rng.integers(-40, 80, n) * (rng.random(n) < 0.5),
+        v_th=rng.integers(0, min(300, v_max) + 1, n),
+        v_reset=rng.integers(-50, 51, n),
+        t_ref=rng.integers(0, min(3, (1 << spec.ref_bits) - 1) + 1, n),
+        alpha=rng.integers(0, 40, n) * (rng.random(n) < 0.3),
+        reset_mode=rng.integers(0, 3, n),
+        noise_bits=(rng.integers(1, min(8, spec.noise_bits_max) + 1, n)
+                    * (rng.random(n) < 0.6)) if noise and spec.noise_bits_max else 0,
+        noise_shift=rng.integers(0, 4, n) if noise else 0,
+    )
+    w_lo, w_hi = -(1 << (spec.w_bits - 1)), (1 << (spec.w_bits - 1)) - 1
+    m = int(rng.integers(0, synapses_max + 1))
+    n_inputs = int(rng.integers(0, inputs_max + 1))
+    k = int(rng.integers(0, 12)) if n_inputs else 0
+    return Network(
+        params=params,
+        pre=rng.integers(0, n, m), post=rng.integers(0, n, m),
+        w=rng.integers(w_lo, w_hi + 1, m), delay=rng.integers(1, spec.max_delay + 1, m),
+        w_exp=int(rng.integers(0, min(3, spec.max_w_exp) + 1)),
+        input_channel=rng.integers(0, max(n_inputs, 1), k),
+        input_post=rng.integers(0, n, k), input_w=rng.integers(w_lo, w_hi + 1, k),
+        n_inputs=n_inputs)
