@@ -25,7 +25,7 @@ from .core import DEFAULT_LFSR_SEED, validate_core
 from .engine import Activity, Engine, Layout, Recording
 from .routing import RoutingTable
 from .spec import CoreSpec, SpecError
-from .synapses import SynapseMemory
+from .synapses import SynapseMemory, row_words
 from .timing import Mesh, TickTiming, TimingTable, tick_timing
 
 
@@ -130,6 +130,12 @@ class Chip:
         self._axon_core = layout.axon_core
         self._row_length = np.diff(global_synapses.row_start)
         self._entry_src = np.repeat(self._slot_core, np.diff(entry_start))
+        # the hops of every routing entry never change: find them once
+        entry, hop, link, in_x, step = spec.mesh.routes(self._entry_src, entry_core)
+        self._hop_start = np.concatenate(
+            [[0], np.cumsum(np.bincount(entry, minlength=entry_core.size))]).astype(np.int64)
+        self._hops = (hop, link, in_x, step.astype(np.int8 if step.size and
+                                                   step.max() < 127 else np.int64))
         self.timing_enabled = True
 
     # ----------------------------------------------------------------- addressing
@@ -166,10 +172,14 @@ class Chip:
         """The cycle-accurate timing of one tick (``timing`` module)."""
         idle = self.model.idle(self.engine.params, activity.before, activity.acc,
                                activity.fired)
+        words, lengths = row_words(self._hop_start, activity.entries)
+        packet = np.repeat(np.arange(activity.entries.size), lengths)
+        hop, link, in_x, step = (a[words] for a in self._hops)
         return tick_timing(self.spec.timing, self.spec.mesh, self._axon_core[activity.axons],
                            self._row_length[activity.axons], self._slot_core, idle,
                            self._entry_src[activity.entries],
-                           self.engine.entry_core[activity.entries])
+                           self.engine.entry_core[activity.entries],
+                           hops=(packet, hop, link, in_x, step))
 
     def inject(self, core: int, axons, tick: int, counts=1) -> None:
         """External events on ``axons`` of ``core`` arriving at absolute ``tick``."""

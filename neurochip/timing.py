@@ -188,13 +188,15 @@ class TickTiming:
 
 def tick_timing(table: TimingTable, mesh: Mesh, event_core: np.ndarray,
                 row_lengths: np.ndarray, slot_core: np.ndarray, idle: np.ndarray,
-                entry_src: np.ndarray, entry_dst: np.ndarray) -> TickTiming:
+                entry_src: np.ndarray, entry_dst: np.ndarray,
+                hops: tuple | None = None) -> TickTiming:
     """Timing of one tick from what it did.
 
     ``event_core``/``row_lengths``: per event delivered this tick, the core (mesh index)
     of its axon and the length of the axon's row; ``slot_core``: mesh index of every
     slot; ``idle``: which slots were idle; ``entry_src``/``entry_dst``: source and
-    destination core of every packet, in injection order (slot order, entry order).
+    destination core of every packet, in injection order (slot order, entry order);
+    ``hops``: ``mesh.routes(entry_src, entry_dst)`` when the caller has it already.
     """
     n = mesh.n_cores
     rows = np.bincount(event_core, minlength=n)
@@ -211,7 +213,8 @@ def tick_timing(table: TimingTable, mesh: Mesh, event_core: np.ndarray,
     first_of_core = np.concatenate([[0], np.cumsum(packets_of)[:-1]])
     k = np.arange(entry_src.size) - first_of_core[entry_src]
     inject = neuron_end[entry_src] + (k + 1) * per_packet
-    packet, hop, link, in_x, step = mesh.routes(entry_src, entry_dst)
+    packet, hop, link, in_x, step = hops if hops is not None else \
+        mesh.routes(entry_src, entry_dst)
     latency = np.where(in_x, table.hop_x, table.hop_y)
     start = link_schedule(inject, packet, hop, link, latency, step)
     arrive = inject.copy()
