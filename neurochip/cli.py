@@ -7,9 +7,12 @@ hardware limit (``SpecError``, a strict overflow) ends with one line and exit co
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
+import re
 import sys
 
+from .energy import PRESETS
 from .fixed import ROUNDING_MODES, RegisterOverflowError
 from .spec import CoreSpec, SpecError
 
@@ -43,6 +46,32 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _frequency(text: str) -> float:
+    match = re.fullmatch(r"\s*([0-9.]+(?:e[+-]?\d+)?)\s*([kMG]?)(?:Hz)?\s*", text)
+    if not match:
+        raise argparse.ArgumentTypeError(
+            f"expected a frequency such as 100MHz, 1GHz or 2.5e8, got {text!r}")
+    value = float(match.group(1)) * {"": 1, "k": 1e3, "M": 1e6, "G": 1e9}[match.group(2)]
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive frequency, got {text!r}")
+    return value
+
+
+def _mesh(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d+)x(\d+)", text)
+    if not match or int(match.group(1)) < 1 or int(match.group(2)) < 1:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 4x4, got {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def _override(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    try:
+        return name.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected NAME=NUMBER, got {text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="neurochip", description="Bit-exact neuromorphic core emulator.")
     parser.add_argument("--version", action="version", version="neurochip 0.1.0")
@@ -59,6 +88,33 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="neurochip-demo.png",
                       help="plot file to write (neurochip-demo.png)")
     demo.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+
+    tp = commands.add_parser(
+        "throughput", help="estimate a chip's synaptic-event throughput and energy for a run")
+    tp.add_argument("example", nargs="?", default="random", choices=["random"],
+                    help="built-in network to run (random: the DESIGN §6 benchmark network)")
+    tp.add_argument("--preset", choices=sorted(PRESETS), default="reference",
+                    help="timing table, energies and clock of a published chip (reference)")
+    tp.add_argument("--clock", type=_frequency, help="clock, e.g. 100MHz (the preset's)")
+    tp.add_argument("--mesh", type=_mesh, default=(4, 4), help="cores as WxH (4x4)")
+    tp.add_argument("--neurons", type=_positive_int, default=2000, help="neurons (2000)")
+    tp.add_argument("--fanout", type=_positive_int, default=100,
+                    help="synapses per neuron (100)")
+    tp.add_argument("--rate", type=_positive_float, default=25.0,
+                    help="free-running firing rate in Hz (25)")
+    tp.add_argument("--ticks", type=_positive_int, default=500, help="ticks to run (500)")
+    tp.add_argument("--dt", type=_positive_float, default=1.0,
+                    help="tick length in milliseconds (1.0)")
+    tp.add_argument("--placement", choices=["sequential", "random"], default="sequential",
+                    help="neurons to cores in blocks or at random (sequential)")
+    tp.add_argument("--timing", type=_override, action="append", default=[],
+                    metavar="NAME=CYCLES", help="override one timing-table entry")
+    tp.add_argument("--energy", type=_override, action="append", default=[],
+                    metavar="NAME=PJ", help="override one energy-table entry")
+    tp.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    tp.add_argument("--plot", metavar="PREFIX",
+                    help="write PREFIX-core-load.png and PREFIX-cycles.png")
+    tp.add_argument("--force", action="store_true", help="overwrite existing plot files")
     return parser
 
 
@@ -81,6 +137,38 @@ def _demo(args) -> int:
     return 0
 
 
+def _throughput(args) -> int:
+    from .throughput import estimate_example, plot_report
+
+    if args.plot:
+        for suffix in ("-core-load.png", "-cycles.png"):
+            if os.path.exists(args.plot + suffix) and not args.force:
+                raise UsageError(f"{args.plot + suffix} exists; pass --force to overwrite it "
+                                 f"or choose another --plot prefix")
+    preset = PRESETS[args.preset]
+    try:
+        timing = dataclasses.replace(preset.timing, **{k: int(v) for k, v in args.timing})
+        energy = dataclasses.replace(preset.energy, **dict(args.energy))
+    except TypeError as error:
+        name = str(error).split("'")[1] if "'" in str(error) else str(error)
+        raise UsageError(f"unknown timing or energy entry {name!r}") from None
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    period = 1e3 / (args.rate * args.dt)
+    if period < 2:
+        raise UsageError(f"--rate {args.rate:g} Hz is too fast for --dt {args.dt:g} ms")
+    report, mesh = estimate_example(
+        neurons=args.neurons, fanout=args.fanout, period=int(round(period)),
+        mesh=args.mesh, ticks=args.ticks, dt_s=args.dt * 1e-3, timing=timing, energy=energy,
+        clock_hz=args.clock or preset.clock_hz, placement=args.placement)
+    print(report.to_json() if args.json else report.format_table())
+    if args.plot:
+        for path in plot_report(report, mesh, args.plot):
+            if not args.json:
+                print(f"plot: {os.path.abspath(path)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -88,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return 2
-        return {"demo": _demo}[args.command](args)
+        return {"demo": _demo, "throughput": _throughput}[args.command](args)
     except BrokenPipeError:  # output piped into a reader that stopped early (e.g. head)
         sys.stderr.close()
         return 0

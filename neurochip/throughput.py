@@ -122,6 +122,8 @@ def plot_report(report: ThroughputReport, mesh: Mesh, path_prefix: str) -> list[
     for y in range(mesh.height):
         for x in range(mesh.width):
             ax.text(x, y, f"{load[y, x]:.3g}", ha="center", va="center", color="w", fontsize=8)
+    ax.set_xticks(range(mesh.width))
+    ax.set_yticks(range(mesh.height))
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     ax.set_title("busy cycles per core over the run")
@@ -141,3 +143,34 @@ def plot_report(report: ThroughputReport, mesh: Mesh, path_prefix: str) -> list[
     fig.savefig(paths[-1], dpi=120)
     plt.close(fig)
     return paths
+
+
+def estimate_example(neurons: int, fanout: int, period: int, mesh: tuple[int, int],
+                     ticks: int, dt_s: float, timing, energy: EnergyTable, clock_hz: float,
+                     placement: str = "sequential", seed: int = 0
+                     ) -> tuple[ThroughputReport, Mesh]:
+    """Run the built-in random network on a mesh with timing on and summarise it."""
+    from .chip import ChipSpec
+    from .examples import random_network, sequential_placement
+    from .mapping import place
+    from .spec import CoreSpec
+
+    width, height = mesh
+    n_cores = width * height
+    net, state = random_network(neurons, fanout, period, seed)
+    if placement == "sequential":
+        core_of = sequential_placement(neurons, n_cores)
+    else:
+        core_of = np.random.default_rng(seed).permutation(sequential_placement(neurons, n_cores))
+    per_core = int(np.bincount(core_of, minlength=n_cores).max())
+    core = CoreSpec(n_slots=max(per_core, 1), n_axons=max(neurons + 1, 2),
+                    synapse_words=max(neurons * fanout, 1),
+                    routing_entries=max(per_core * n_cores, 1), max_fanout=n_cores)
+    spec = ChipSpec(width, height, core=core, timing=timing, clock_hz=clock_hz)
+    chip, _ = place(net, core_of, spec)
+    order = np.argsort(core_of, kind="stable")  # global slot k holds neuron order[k]
+    chip.state = type(state)(*(getattr(state, f)[order] for f in ("i", "v", "theta", "ref")))
+    recording = chip.run(ticks, timing=True)
+    report = summarise(recording.timing, spec.mesh, int(recording.spikes.sum()), dt_s,
+                       clock_hz, energy)
+    return report, spec.mesh
