@@ -73,6 +73,8 @@ class FirmwareModel:
     parameter field, ``init_state(params)`` the state after reset.
     ``idle(params, before, acc, fired)`` says which slots had nothing to do in a tick
     (the timing model charges them ``neuron_idle`` cycles instead of ``neuron_active``).
+    ``load_compiled()`` returns the model's ``CompiledModel`` (numba), or ``None`` when
+    the model has none or numba is not installed.
     """
 
     name: str
@@ -83,3 +85,25 @@ class FirmwareModel:
     init_state: Callable[[Any], Any]
     uses_noise: Callable[[Any], bool]
     idle: Callable[[Any, Any, np.ndarray, np.ndarray], np.ndarray]
+    load_compiled: Callable[[], "CompiledModel | None"] = lambda: None
+
+    @property
+    def compiled(self) -> "CompiledModel | None":
+        return self.load_compiled()
+
+
+@dataclass(frozen=True)
+class CompiledModel:
+    """The compiled twin of a model's ``step`` and how its records become arrays.
+
+    ``step(P, S, S_new, acc, words, noisy, lo, hi, bits, signed, wrap, rounding, check,
+    counts, fired, idle, error)`` works on 2-D ``int64`` arrays (one row per field);
+    ``phase_register[k]`` is the register index (in ``CoreSpec.registers()`` order) that
+    phase ``k`` of the step writes, for naming the first overflow in strict mode.
+    """
+
+    step: Callable
+    pack_params: Callable[[Any], np.ndarray]
+    pack_state: Callable[[Any], np.ndarray]
+    unpack_state: Callable[[np.ndarray], Any]
+    phase_register: tuple[int, ...]

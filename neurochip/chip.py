@@ -126,16 +126,7 @@ class Chip:
         self.engine = Engine(spec.core, model, params, global_synapses, entry_start,
                              entry_axon, entry_delay, entry_core, layout,
                              [c.lfsr_seed for c in configs], name="chip")
-        self._slot_core = layout.slot_core
-        self._axon_core = layout.axon_core
-        self._row_length = np.diff(global_synapses.row_start)
-        self._entry_src = np.repeat(self._slot_core, np.diff(entry_start))
-        # the hops of every routing entry never change: find them once
-        entry, hop, link, in_x, step = spec.mesh.routes(self._entry_src, entry_core)
-        self._hop_start = np.concatenate(
-            [[0], np.cumsum(np.bincount(entry, minlength=entry_core.size))]).astype(np.int64)
-        self._hops = (hop, link, in_x, step.astype(np.int8 if step.size and
-                                                   step.max() < 127 else np.int64))
+        self.timing = ChipTiming(spec, model, self.engine, global_synapses)
         self.timing_enabled = True
 
     # ----------------------------------------------------------------- addressing
@@ -170,16 +161,7 @@ class Chip:
     # ----------------------------------------------------------------- running
     def timing_of(self, activity: Activity) -> TickTiming:
         """The cycle-accurate timing of one tick (``timing`` module)."""
-        idle = self.model.idle(self.engine.params, activity.before, activity.acc,
-                               activity.fired)
-        words, lengths = row_words(self._hop_start, activity.entries)
-        packet = np.repeat(np.arange(activity.entries.size), lengths)
-        hop, link, in_x, step = (a[words] for a in self._hops)
-        return tick_timing(self.spec.timing, self.spec.mesh, self._axon_core[activity.axons],
-                           self._row_length[activity.axons], self._slot_core, idle,
-                           self._entry_src[activity.entries],
-                           self.engine.entry_core[activity.entries],
-                           hops=(packet, hop, link, in_x, step))
+        return self.timing.of(activity)
 
     def inject(self, core: int, axons, tick: int, counts=1) -> None:
         """External events on ``axons`` of ``core`` arriving at absolute ``tick``."""
@@ -193,13 +175,66 @@ class Chip:
     def tick(self) -> tuple[np.ndarray, TickTiming | None]:
         """One tick; returns the fired mask (all slots) and its timing (or None)."""
         activity = self.engine.tick()
-        return activity.fired, self.timing_of(activity) if self.timing_enabled else None
+        return activity.fired, self.timing.of(activity) if self.timing_enabled else None
 
     def run(self, ticks: int, inputs: np.ndarray | None = None,
-            record: tuple[str, ...] = ("spikes",), timing: bool = True) -> Recording:
+            record: tuple[str, ...] = ("spikes",), timing: bool = True,
+            backend: str | None = None) -> Recording:
         """Run ``ticks`` ticks; ``inputs`` (ticks × global axons) are event counts.
 
         With ``timing``, ``Recording.timing`` holds one ``TickTiming`` per tick.
+        ``backend``: ``"compiled"`` (numba, default when installed) or ``"numpy"``.
         """
-        return self.engine.run(ticks, inputs, record,
-                               on_tick=self.timing_of if timing else None)
+        return self.engine.run(ticks, inputs, record, backend=backend,
+                               timing=self.timing if timing else None)
+
+
+class ChipTiming:
+    """What the timing model needs to know about a chip, for both backends.
+
+    The hops of every routing entry never change, so they are found once here.
+    """
+
+    def __init__(self, spec: ChipSpec, model: FirmwareModel, engine: Engine,
+                 synapses: SynapseMemory):
+        layout = engine.layout
+        self.spec, self.model, self.engine = spec, model, engine
+        self.mesh = spec.mesh
+        self.n_cores = spec.n_cores
+        t = spec.timing
+        self.table = np.array([t.row_fetch, t.synop, t.neuron_active, t.neuron_idle,
+                               t.route_lookup, t.inject, t.hop_x, t.hop_y], dtype=np.int64)
+        self.slot_core = layout.slot_core
+        self.axon_core = layout.axon_core
+        self.row_length = np.diff(synapses.row_start)
+        self.entry_src = np.repeat(self.slot_core, np.diff(engine.entry_start))
+        self.entry_dst = engine.entry_core
+        entry, hop, link, in_x, step = self.mesh.routes(self.entry_src, self.entry_dst)
+        self.hop_start = np.concatenate(
+            [[0], np.cumsum(np.bincount(entry, minlength=self.entry_dst.size))]).astype(np.int64)
+        self.hop_index, self.hop_link, self.hop_in_x = hop, link, in_x
+        self.hop_step = step.astype(np.int64)
+        self.hop_lat = np.where(in_x, t.hop_x, t.hop_y).astype(np.int64)
+        self.n_steps = spec.width + spec.height - 2
+
+    def of(self, activity: Activity) -> TickTiming:
+        """Timing of one tick from its ``Activity`` (numpy backend)."""
+        idle = self.model.idle(self.engine.params, activity.before, activity.acc,
+                               activity.fired)
+        words, lengths = row_words(self.hop_start, activity.entries)
+        packet = np.repeat(np.arange(activity.entries.size), lengths)
+        hops = (packet, self.hop_index[words], self.hop_link[words], self.hop_in_x[words],
+                self.hop_step[words])
+        return tick_timing(self.spec.timing, self.mesh, self.axon_core[activity.axons],
+                           self.row_length[activity.axons], self.slot_core, idle,
+                           self.entry_src[activity.entries], self.entry_dst[activity.entries],
+                           hops=hops)
+
+    def from_arrays(self, arrays) -> list[TickTiming]:
+        """Per-tick ``TickTiming`` from the compiled backend's flat records."""
+        phase, work, links, cycles, ptr, (src, dst, inject, arrive) = arrays
+        return [TickTiming(phase[k, 0], phase[k, 1], phase[k, 2], src[ptr[k]:ptr[k + 1]],
+                           dst[ptr[k]:ptr[k + 1]], inject[ptr[k]:ptr[k + 1]],
+                           arrive[ptr[k]:ptr[k + 1]], links[k], work[k, 0], work[k, 1],
+                           work[k, 2], work[k, 3], int(cycles[k]))
+                for k in range(cycles.size)]

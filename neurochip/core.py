@@ -117,6 +117,9 @@ class Core:
         return self.engine.tick().fired
 
     def run(self, ticks: int, inputs: np.ndarray | None = None,
-            record: tuple[str, ...] = ("spikes",)) -> Recording:
-        """Run ``ticks`` ticks; ``inputs[k]`` are event counts per axon arriving at tick k."""
-        return self.engine.run(ticks, inputs, record)
+            record: tuple[str, ...] = ("spikes",), backend: str | None = None) -> Recording:
+        """Run ``ticks`` ticks; ``inputs[k]`` are event counts per axon arriving at tick k.
+
+        ``backend``: ``"compiled"`` (numba, default when installed) or ``"numpy"``.
+        """
+        return self.engine.run(ticks, inputs, record, backend=backend)

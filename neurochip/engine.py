@@ -228,12 +228,19 @@ class Engine:
 
     def run(self, ticks: int, inputs: np.ndarray | None = None,
             record: tuple[str, ...] = ("spikes",),
-            on_tick: Callable[[Activity], object] | None = None) -> Recording:
+            on_tick: Callable[[Activity], object] | None = None,
+            backend: str | None = None, timing=None) -> Recording:
         """Run ``ticks`` ticks; ``inputs[k]`` are event counts per axon arriving at tick k.
 
-        Records the named registers (and ``spikes``) after every tick; ``on_tick`` sees
-        each tick's ``Activity`` and what it returns is kept in ``Recording.timing``.
+        Records the named registers (and ``spikes``) after every tick. ``backend`` is
+        ``"compiled"`` (numba: all ticks in one call; the default when available) or
+        ``"numpy"``. ``timing`` (a ``chip.ChipTiming``) adds one ``TickTiming`` per tick
+        to ``Recording.timing``. ``on_tick`` sees each tick's ``Activity`` (numpy backend
+        only: a per-tick Python callback).
         """
+        backend = resolve_backend(backend, self.model)
+        if on_tick is not None and backend == "compiled":
+            raise SpecError("a per-tick callback (on_tick) needs backend='numpy'")
         unknown = [name for name in record if name not in RECORDABLE]
         if unknown:
             raise SpecError(f"cannot record {unknown[0]!r}; choose from {RECORDABLE}")
@@ -244,18 +251,43 @@ class Engine:
             inputs = check_event_counts(inputs, "inputs")
             input_ticks, input_axons = np.nonzero(inputs)
             input_counts = inputs[input_ticks, input_axons]
-            bounds = np.searchsorted(input_ticks, np.arange(ticks + 1))
+        else:
+            input_ticks = input_axons = input_counts = np.zeros(0, dtype=np.int64)
+        bounds = np.searchsorted(input_ticks, np.arange(ticks + 1))
+        start = self.t
+        if backend == "compiled":
+            from .compiled import run_compiled
+            traces, arrays = run_compiled(self, ticks, bounds, input_axons, input_counts,
+                                          record, timing)
+            return Recording(start, traces, self.overflow_counts,
+                             timing.from_arrays(arrays) if timing is not None else [])
         traces = {name: np.zeros((ticks, self.n), dtype=bool if name == "spikes" else np.int64)
                   for name in record}
-        start = self.t
         extra = []
         for k in range(ticks):
-            if inputs is not None and bounds[k] < bounds[k + 1]:
+            if bounds[k] < bounds[k + 1]:
                 chosen = slice(bounds[k], bounds[k + 1])
                 self.buffer.schedule(self.t, input_axons[chosen], input_counts[chosen])
             activity = self.tick()
+            if timing is not None:
+                extra.append(timing.of(activity))
             if on_tick is not None:
                 extra.append(on_tick(activity))
             for name, trace in traces.items():
                 trace[k] = activity.fired if name == "spikes" else getattr(self._state, name)
         return Recording(start, traces, self.overflow_counts, extra)
+
+
+BACKENDS = ("numpy", "compiled")
+
+
+def resolve_backend(backend: str | None, model: FirmwareModel) -> str:
+    """``None`` means compiled when the model has a compiled step and numba imports."""
+    if backend is None:
+        return "compiled" if model.compiled is not None else "numpy"
+    if backend not in BACKENDS:
+        raise SpecError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if backend == "compiled" and model.compiled is None:
+        raise SpecError(f"model {model.name!r} has no compiled backend here (is numba "
+                        f"installed?); use backend='numpy'")
+    return backend

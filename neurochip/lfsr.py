@@ -111,23 +111,30 @@ class NoiseBank:
 
     ``seeds[c]`` and ``sizes[c]`` are core ``c``'s seed and slot count; only cores with
     ``enabled[c]`` are clocked (their words follow ``CoreLfsr`` exactly); the words of
-    the other cores' slots are 0 and unused. One jump table per distinct core size.
+    the other cores' slots are 0 and unused. One jump table per distinct core size:
+    ``lane_group[j]`` is the table of slot ``j`` (-1: not clocked), ``tables[g]`` its
+    four byte tables.
     """
 
     def __init__(self, seeds, sizes, enabled):
         sizes = np.asarray(sizes, dtype=np.int64)
+        enabled = np.asarray(enabled, dtype=bool)
         starts = np.concatenate([[0], np.cumsum(sizes)])
-        self._lanes = np.zeros(int(starts[-1]), dtype=np.uint64)
+        self.lanes = np.zeros(int(starts[-1]), dtype=np.uint64)
+        self.lane_group = np.full(int(starts[-1]), -1, dtype=np.int64)
+        distinct = np.unique(sizes[enabled])
+        self.tables = np.zeros((distinct.size, 4, 256), dtype=np.uint64)
         self._groups = []
-        for n in np.unique(sizes[np.asarray(enabled, dtype=bool)]):
-            cores = np.flatnonzero((sizes == n) & np.asarray(enabled, dtype=bool))
-            index = np.concatenate([np.arange(starts[c], starts[c + 1]) for c in cores])
+        for g, n in enumerate(distinct):
+            self.tables[g] = jump_tables(WORD_CLOCKS * int(n))
+            cores = np.flatnonzero((sizes == n) & enabled)
             for c in cores:
-                self._lanes[starts[c]:starts[c + 1]] = CoreLfsr(seeds[c], int(n)).lanes
-            self._groups.append((index, jump_tables(WORD_CLOCKS * int(n))))
+                self.lanes[starts[c]:starts[c + 1]] = CoreLfsr(seeds[c], int(n)).lanes
+                self.lane_group[starts[c]:starts[c + 1]] = g
+            self._groups.append(np.flatnonzero(self.lane_group == g))
 
     def next_words(self) -> np.ndarray:
-        words = self._lanes.astype(np.int64)
-        for index, tables in self._groups:
-            self._lanes[index] = jump(self._lanes[index], tables)
+        words = self.lanes.astype(np.int64)
+        for g, index in enumerate(self._groups):
+            self.lanes[index] = jump(self.lanes[index], self.tables[g])
         return words

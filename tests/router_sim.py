@@ -131,8 +131,6 @@ def random_network(rng, spec, n_max: int = 12, synapses_max: int = 40, noise: bo
     ``rng`` is a ``numpy.random.Generator``; about half the slots have no bias, so some
     slots stay idle; with ``noise`` some slots get LFSR noise.
     """
-    import numpy as np
-
     from firmware_models.lif import LifParams
     from neurochip.mapping import Network
 

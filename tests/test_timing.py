@@ -291,7 +291,7 @@ def test_chip_timing_under_contention():
 
 # ----------------------------------------------------------------- worked example
 
-def worked_example_chip(timing=TimingTable()):
+def worked_example_chip():
     """The 2×2 chip of docs/timing.md (default timing table), and its tick-0 inputs.
 
     Every slot: LIF defaults with ``v_th = 100`` (k_i = k_v = 4, floor rounding).
@@ -317,7 +317,7 @@ def worked_example_chip(timing=TimingTable()):
         3: CoreConfig(LifParams.make(2, v_th=100),
                       SynapseMemory.from_lists(2, [0, 1, 1], [0, 0, 1], [1, 1, 1])),
     }
-    chip = Chip(ChipSpec(2, 2, timing=timing), cores)
+    chip = Chip(ChipSpec(2, 2), cores)
     inputs = np.zeros((3, chip.layout.n_axons), dtype=np.int64)
     inputs[0, chip.axon_index(0, 0)] = 1
     inputs[0, chip.axon_index(1, 0)] = 1

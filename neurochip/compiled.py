@@ -1,0 +1,348 @@
+"""The compiled backend: many ticks of the engine in one numba call.
+
+Same tick as ``engine.Engine.tick`` (and, with timing, ``timing.tick_timing``), written as
+loops that numba compiles to machine code: the axon buffer is a ring of dense event
+counts with a list of touched axons per row, delivery adds ``w << w_exp`` in ``int64``,
+the firmware model's compiled step updates every slot, routing writes the buffer, and
+the timing model schedules packets link by link in the same steps as the numpy code.
+Recordings and timing go to preallocated arrays. ``tests/test_backends.py`` checks every
+register, spike and cycle against the numpy backend.
+
+The kernel stops early (and the driver resumes it) when the packet record is full, and
+returns at once on a strict-mode overflow, with the state of the failing tick discarded
+as in the numpy backend.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+OK, OVERFLOW, PACKETS_FULL = range(3)
+
+
+BYTE = np.uint64(0xFF)
+EIGHT, SIXTEEN, TWENTY_FOUR = np.uint64(8), np.uint64(16), np.uint64(24)
+
+
+@njit(cache=True)
+def jump_lanes(lanes, group, tables):
+    for j in range(lanes.size):
+        g = group[j]
+        if g >= 0:
+            s = lanes[j]
+            lanes[j] = (tables[g, 0, s & BYTE] ^ tables[g, 1, (s >> EIGHT) & BYTE]
+                        ^ tables[g, 2, (s >> SIXTEEN) & BYTE] ^ tables[g, 3, s >> TWENTY_FOUR])
+
+
+@njit(cache=True)
+def schedule(buf_count, buf_touched, buf_n, row, axon, count):
+    if buf_count[row, axon] == 0:
+        buf_touched[row, buf_n[row]] = axon
+        buf_n[row] += 1
+    buf_count[row, axon] += count
+
+
+@njit(cache=True)
+def fcfs_packets(n_packets, inject, entries_sent, hop_start, hop_link, hop_lat, hop_step,
+                 n_steps, arrive, link_packets):
+    """Arrival cycle of each packet of one tick under FCFS links (timing.link_schedule)."""
+    total = 0
+    for p in range(n_packets):
+        e = entries_sent[p]
+        total += hop_start[e + 1] - hop_start[e]
+    for p in range(n_packets):
+        arrive[p] = inject[p]
+    if total == 0:
+        return
+    h_packet = np.empty(total, np.int64)
+    h_first = np.empty(total, np.bool_)
+    h_link = np.empty(total, np.int64)
+    h_lat = np.empty(total, np.int64)
+    h_step = np.empty(total, np.int64)
+    k = 0
+    for p in range(n_packets):
+        e = entries_sent[p]
+        for h in range(hop_start[e], hop_start[e + 1]):
+            h_packet[k] = p
+            h_first[k] = h == hop_start[e]
+            h_link[k] = hop_link[h]
+            h_lat[k] = hop_lat[h]
+            h_step[k] = hop_step[h]
+            link_packets[hop_link[h]] += 1
+            k += 1
+    # group hop records by step (counting sort, stable)
+    step_count = np.zeros(n_steps + 1, np.int64)
+    for h in range(total):
+        step_count[h_step[h] + 1] += 1
+    for s in range(n_steps):
+        step_count[s + 1] += step_count[s]
+    by_step = np.empty(total, np.int64)
+    fill = step_count[:-1].copy()
+    for h in range(total):
+        by_step[fill[h_step[h]]] = h
+        fill[h_step[h]] += 1
+    start = np.zeros(total, np.int64)
+    for s in range(n_steps):
+        lo, hi = step_count[s], step_count[s + 1]
+        m = hi - lo
+        if m == 0:
+            continue
+        request = np.empty(m, np.int64)
+        for q in range(m):
+            h = by_step[lo + q]
+            request[q] = inject[h_packet[h]] if h_first[h] else start[h - 1] + h_lat[h - 1]
+        r_span = request.max() + 1
+        key = np.empty(m, np.int64)
+        for q in range(m):
+            h = by_step[lo + q]
+            key[q] = (h_link[h] * r_span + request[q]) * n_packets + h_packet[h]
+        order = np.argsort(key)
+        last_link = -1
+        last_start = 0
+        for q in order:
+            h = by_step[lo + q]
+            begin = request[q]
+            if h_link[h] == last_link and last_start + 1 > begin:
+                begin = last_start + 1
+            start[h] = begin
+            last_link = h_link[h]
+            last_start = begin
+    for h in range(total):
+        if h == total - 1 or h_packet[h + 1] != h_packet[h]:
+            arrive[h_packet[h]] = start[h] + h_lat[h]
+
+
+@njit(cache=True)
+def run_kernel(step_fn, t0, n_ticks, in_ptr, in_axon, in_count,
+               buf_count, buf_touched, buf_n,
+               row_start, syn_slot, syn_w, entry_start, entry_axon, entry_delay,
+               noisy, lanes, lane_group, tables,
+               P, S, S_new, lo, hi, bits, signed, wrap, rounding, check, counts, error,
+               record_flags, rec_spikes, rec_regs,
+               timing_on, table, slot_core, axon_core, n_cores, hop_start, hop_link, hop_lat,
+               hop_step, n_steps, entry_src, entry_dst,
+               t_phase, t_work, t_links, t_cycles, pk_ptr, pk_src, pk_dst, pk_inject,
+               pk_arrive, pk_capacity, max_packets):
+    """Run up to ``n_ticks`` ticks; returns (ticks done, status)."""
+    n = S.shape[1]
+    depth = buf_count.shape[0]
+    acc = np.zeros(n, np.int64)
+    words = np.zeros(n, np.int64)
+    fired = np.zeros(n, np.bool_)
+    idle = np.zeros(n, np.bool_)
+    sent = np.empty(max(max_packets, 1), np.int64)
+    inject = np.empty(max(max_packets, 1), np.int64)
+    arrive = np.empty(max(max_packets, 1), np.int64)
+    per_packet = table[4] + table[5]
+    for k in range(n_ticks):
+        if timing_on and pk_ptr[k] + max_packets > pk_capacity:
+            return k, PACKETS_FULL
+        t = t0 + k
+        row = t % depth
+        for q in range(in_ptr[k], in_ptr[k + 1]):
+            schedule(buf_count, buf_touched, buf_n, row, in_axon[q], in_count[q])
+        # delivery
+        for j in range(n):
+            acc[j] = 0
+        if timing_on:
+            for c in range(n_cores):
+                t_work[k, 0, c] = 0
+                t_work[k, 1, c] = 0
+        for q in range(buf_n[row]):
+            a = buf_touched[row, q]
+            c = buf_count[row, a]
+            buf_count[row, a] = 0
+            for w in range(row_start[a], row_start[a + 1]):
+                acc[syn_slot[w]] += c * syn_w[w]
+            if timing_on:
+                t_work[k, 0, axon_core[a]] += c
+                t_work[k, 1, axon_core[a]] += c * (row_start[a + 1] - row_start[a])
+        buf_n[row] = 0
+        if noisy:
+            for j in range(n):
+                words[j] = np.int64(lanes[j])
+            jump_lanes(lanes, lane_group, tables)
+        step_fn(P, S, S_new, acc, words, noisy, lo, hi, bits, signed, wrap, rounding, check,
+                counts, fired, idle, error)
+        if error[0] >= 0:
+            return k, OVERFLOW
+        S[:, :] = S_new
+        # routing
+        n_sent = 0
+        for j in range(n):
+            if fired[j]:
+                for e in range(entry_start[j], entry_start[j + 1]):
+                    schedule(buf_count, buf_touched, buf_n, (t + entry_delay[e]) % depth,
+                             entry_axon[e], 1)
+                    sent[n_sent] = e
+                    n_sent += 1
+        # recording
+        if record_flags[0]:
+            for j in range(n):
+                rec_spikes[k, j] = fired[j]
+        for r in range(4):
+            if record_flags[r + 1]:
+                for j in range(n):
+                    rec_regs[r, k, j] = S[r, j]
+        if not timing_on:
+            continue
+        # timing: the three phases of every core
+        for c in range(n_cores):
+            t_work[k, 2, c] = 0
+            t_work[k, 3, c] = 0
+        for j in range(n):
+            if idle[j]:
+                t_work[k, 3, slot_core[j]] += 1
+            else:
+                t_work[k, 2, slot_core[j]] += 1
+        packets_of = np.zeros(n_cores, np.int64)
+        for p in range(n_sent):
+            packets_of[entry_src[sent[p]]] += 1
+        for c in range(n_cores):
+            synapse_end = table[0] * t_work[k, 0, c] + table[1] * t_work[k, 1, c]
+            neuron_end = synapse_end + table[2] * t_work[k, 2, c] + table[3] * t_work[k, 3, c]
+            t_phase[k, 0, c] = synapse_end
+            t_phase[k, 1, c] = neuron_end
+            t_phase[k, 2, c] = neuron_end + per_packet * packets_of[c]
+        seen = np.zeros(n_cores, np.int64)
+        for p in range(n_sent):
+            c = entry_src[sent[p]]
+            seen[c] += 1
+            inject[p] = t_phase[k, 1, c] + seen[c] * per_packet
+        for q in range(t_links.shape[1]):
+            t_links[k, q] = 0
+        fcfs_packets(n_sent, inject, sent, hop_start, hop_link, hop_lat, hop_step, n_steps,
+                     arrive, t_links[k])
+        cycles = 0
+        for c in range(n_cores):
+            cycles = max(cycles, t_phase[k, 2, c])
+        base = pk_ptr[k]
+        for p in range(n_sent):
+            pk_src[base + p] = entry_src[sent[p]]
+            pk_dst[base + p] = entry_dst[sent[p]]
+            pk_inject[base + p] = inject[p]
+            pk_arrive[base + p] = arrive[p]
+            cycles = max(cycles, arrive[p])
+        pk_ptr[k + 1] = base + n_sent
+        t_cycles[k] = cycles
+    return n_ticks, OK
+
+
+def buffer_to_dense(buffer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The numpy backend's event lists as dense counts + touched lists per row."""
+    depth, n_axons = buffer.depth, buffer.n_axons
+    count = np.zeros((depth, n_axons), dtype=np.int64)
+    touched = np.zeros((depth, max(n_axons, 1)), dtype=np.int64)
+    n_touched = np.zeros(depth, dtype=np.int64)
+    for row, pending in enumerate(buffer._rows):
+        if pending:
+            events = np.concatenate(pending)
+            axons, counts = np.unique(events, return_counts=True)
+            count[row, axons] = counts
+            touched[row, :axons.size] = axons
+            n_touched[row] = axons.size
+    return count, touched, n_touched
+
+
+def buffer_from_dense(buffer, count, touched, n_touched) -> None:
+    for row in range(buffer.depth):
+        axons = touched[row, :n_touched[row]]
+        buffer._rows[row] = [np.repeat(axons, count[row, axons])] if axons.size else []
+
+
+def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record, timing):
+    """Run ``ticks`` ticks of ``engine`` in compiled code.
+
+    Returns (traces dict, list of per-tick timing arrays or None); updates the engine's
+    state, buffer, LFSR lanes, overflow counts and tick. ``timing`` is a
+    ``chip.ChipTiming`` or None.
+    """
+    from .fixed import RegisterOverflowError
+
+    compiled = engine.model.compiled
+    spec = engine.spec
+    registers = spec.registers()
+    names = list(registers)
+    lo = np.array([-(1 << (f.bits - 1)) if f.signed else 0 for f in registers.values()])
+    hi = np.array([(1 << (f.bits - 1)) - 1 if f.signed else (1 << f.bits) - 1
+                   for f in registers.values()])
+    bits = np.array([f.bits for f in registers.values()])
+    signed = np.array([f.signed for f in registers.values()])
+    counts = np.zeros(len(names), dtype=np.int64)
+    error = np.full(3, -1, dtype=np.int64)
+    P = compiled.pack_params(engine.params)
+    S = compiled.pack_state(engine.state)
+    S_new = S.copy()
+    n = engine.n
+    record_flags = np.array(["spikes" in record] + [r in record for r in ("i", "v", "theta",
+                                                                        "ref")])
+    rec_spikes = np.zeros((ticks, n) if record_flags[0] else (0, 0), dtype=bool)
+    rec_regs = np.zeros((4, ticks, n) if record_flags[1:].any() else (4, 0, 0), dtype=np.int64)
+    buf_count, buf_touched, buf_n = buffer_to_dense(engine.buffer)
+    noise = engine.noise
+    lanes = noise.lanes if noise is not None else np.zeros(0, np.uint64)
+    lane_group = noise.lane_group if noise is not None else np.zeros(0, np.int64)
+    tables = noise.tables if noise is not None else np.zeros((0, 4, 256), np.uint64)
+    syn = engine.synapses
+    syn_w = syn.w << np.repeat(syn.w_exp, np.diff(syn.row_start))
+
+    timing_on = timing is not None
+    t = timing if timing_on else None
+    n_cores = t.n_cores if timing_on else 1
+    max_packets = engine.entry_axon.size
+    capacity = min(max(ticks * max_packets, 1), max(4 * max_packets, 1 << 20)) \
+        if timing_on else 0
+    t_phase = np.zeros((ticks if timing_on else 0, 3, n_cores), np.int64)
+    t_work = np.zeros((ticks if timing_on else 0, 4, n_cores), np.int64)
+    t_links = np.zeros((ticks if timing_on else 0, 4 * n_cores), np.int64)
+    t_cycles = np.zeros(ticks if timing_on else 0, np.int64)
+    pk_ptr = np.zeros(ticks + 1, np.int64)
+    pk = [np.zeros(capacity, np.int64) for _ in range(4)]
+    empty = np.zeros(0, np.int64)
+    static = (t.table, t.slot_core, t.axon_core, n_cores, t.hop_start, t.hop_link,
+              t.hop_lat, t.hop_step, t.n_steps, t.entry_src, t.entry_dst) if timing_on else \
+        (np.zeros(8, np.int64), empty, empty, 1, np.zeros(1, np.int64), empty, empty, empty,
+         0, empty, empty)
+
+    done = 0
+    while True:
+        k, status = run_kernel(
+            compiled.step, engine.t + done, ticks - done, input_ptr[done:], input_axon,
+            input_count, buf_count, buf_touched, buf_n,
+            syn.row_start, engine._slot32, syn_w, engine.entry_start, engine.entry_axon,
+            engine.entry_delay, noise is not None, lanes, lane_group, tables,
+            P, S, S_new, lo, hi, bits, signed, spec.overflow == "wrap",
+            ("floor", "nearest", "zero").index(spec.rounding),
+            ("off", "count", "strict").index(spec.overflow_check), counts, error,
+            record_flags, rec_spikes[done:], rec_regs[:, done:], timing_on, *static,
+            t_phase[done:], t_work[done:], t_links[done:], t_cycles[done:], pk_ptr[done:],
+            *pk, capacity, max_packets)
+        done += k
+        if status != PACKETS_FULL:
+            break
+        capacity *= 2
+        pk = [np.concatenate([a, np.zeros(capacity - a.size, np.int64)]) for a in pk]
+
+    engine.t += done
+    engine.state = compiled.unpack_state(S)
+    buffer_from_dense(engine.buffer, buf_count, buf_touched, buf_n)
+    for name, value in zip(names, counts):
+        engine.arith.counts[name] += int(value)
+    if status == OVERFLOW:
+        phase, slot, value = (int(x) for x in error)
+        fmt = registers[names[compiled.phase_register[phase]]]
+        core, local = engine.layout.locate(slot)
+        raise RegisterOverflowError(core, local, names[compiled.phase_register[phase]],
+                                    engine.t, value, fmt.bits, fmt.signed)
+
+    traces = {}
+    for name in record:
+        if name == "spikes":
+            traces[name] = rec_spikes
+        else:
+            traces[name] = rec_regs[("i", "v", "theta", "ref").index(name)]
+    timings = None
+    if timing_on:
+        timings = (t_phase, t_work, t_links, t_cycles, pk_ptr, pk)
+    return traces, timings
