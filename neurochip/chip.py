@@ -80,7 +80,8 @@ class Chip:
         n_cores = spec.n_cores
         if not isinstance(cores, dict):
             cores = dict(enumerate(cores))
-        outside = [c for c in cores if not (isinstance(c, (int, np.integer)) and 0 <= c < n_cores)]
+        outside = [c for c in cores if isinstance(c, (bool, np.bool_))
+                   or not (isinstance(c, (int, np.integer)) and 0 <= c < n_cores)]
         if outside:
             raise SpecError(f"core {outside[0]!r} is not on the {spec.width}×{spec.height} "
                             f"mesh (cores 0..{n_cores - 1})")
@@ -165,6 +166,10 @@ class Chip:
 
     def inject(self, core: int, axons, tick: int, counts=1) -> None:
         """External events on ``axons`` of ``core`` arriving at absolute ``tick``."""
+        if isinstance(core, (bool, np.bool_)) or not isinstance(core, (int, np.integer)) \
+                or not 0 <= core < self.spec.n_cores:
+            raise SpecError(f"core {core!r} is not on the {self.spec.width}×"
+                            f"{self.spec.height} mesh (cores 0..{self.spec.n_cores - 1})")
         axons = np.asarray(axons, dtype=np.int64)
         limit = self.layout.axon_start[core + 1] - self.layout.axon_start[core]
         bad = axons[(axons < 0) | (axons >= limit)]

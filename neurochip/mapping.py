@@ -11,7 +11,8 @@ channels with synapses ``(channel, post, w, delay)``. ``place`` builds, for a pl
 * an input channel gets one axon per (core, delay) of its targets, likewise; the
   returned ``InputMap`` turns per-channel event counts into the chip's axon inputs.
 
-Every synaptic event of the network therefore reaches the same neuron with the same
+Neurons of one core take its slots in ascending neuron order (``neuron_slots`` gives
+each neuron's global slot). Every synaptic event of the network therefore reaches the same neuron with the same
 weight at the same tick wherever the neurons sit, so any placement gives the same spike
 trains as one big core (when there is no noise: each core has its own LFSR stream).
 Input events use the tick they are given for (delay counts only for spikes).
@@ -61,6 +62,15 @@ class InputMap:
         return out
 
 
+def neuron_slots(core_of: np.ndarray, n_cores: int) -> np.ndarray:
+    """Global slot (index into recordings and state) of every neuron of a placement."""
+    core_of = np.asarray(core_of, dtype=np.int64)
+    order = np.argsort(core_of, kind="stable")
+    slots = np.empty(core_of.size, dtype=np.int64)
+    slots[order] = np.arange(core_of.size)
+    return slots
+
+
 def _group(core_of_target: np.ndarray, source: np.ndarray, key: np.ndarray):
     """Distinct (destination core, source, key) triples and each synapse's triple index."""
     triples = np.stack([core_of_target, source, key], axis=1)
@@ -74,9 +84,11 @@ def place(net: Network, core_of: np.ndarray, spec: ChipSpec,
     core_of = np.asarray(core_of, dtype=np.int64)
     if core_of.shape != (net.n,):
         raise SpecError(f"placement has shape {core_of.shape}, expected ({net.n},)")
-    if core_of.size and (core_of.min() < 0 or core_of.max() >= spec.n_cores):
-        raise SpecError(f"placement names core {int(core_of.max())}, the mesh has "
-                        f"{spec.n_cores}")
+    outside = np.flatnonzero((core_of < 0) | (core_of >= spec.n_cores))
+    if outside.size:
+        j = int(outside[0])
+        raise SpecError(f"placement puts neuron {j} on core {int(core_of[j])}, the mesh has "
+                        f"cores 0..{spec.n_cores - 1}")
     slot_of = np.zeros(net.n, dtype=np.int64)
     members = [np.flatnonzero(core_of == c) for c in range(spec.n_cores)]
     for c, m in enumerate(members):

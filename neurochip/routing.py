@@ -58,7 +58,7 @@ class RoutingTable:
                             f"{self.entries - spec.routing_entries})")
         fanout = np.diff(self.route_start)
         if fanout.size and fanout.max() > spec.max_fanout:
-            slot = int(np.argmax(fanout))
+            slot = int(np.flatnonzero(fanout > spec.max_fanout)[0])
             raise SpecError(f"{where}, slot {slot}: fan-out {int(fanout[slot])} exceeds "
                             f"max_fanout={spec.max_fanout}")
         for name, values, lo, hi in (("core", self.core, 0, n_cores - 1),

@@ -10,9 +10,8 @@
   bit; on a 2×1 chip each core equals its own standalone ``Core`` (noise streams are
   per core and do not depend on the other cores).
 * Build-time refusals name the core, slot, entry and limit (exact message text).
-  Three known defects are pinned as strict xfails: ``place`` names the wrong core for a
-  negative placement, ``Chip.inject`` on a core outside the mesh raises ``IndexError``,
-  and a bool is accepted as a core index.
+  Refusals name what is wrong: a negative placement names the neuron and core,
+  ``Chip.inject`` on a core outside the mesh and a bool core index are refused.
 """
 
 from __future__ import annotations
@@ -285,28 +284,24 @@ def test_core_index_outside_mesh():
     with pytest.raises(SpecError, match=exactly("core '1' is not on the 2×2 mesh (cores 0..3)")):
         Chip(spec, {"1": two_slot_core()})
     net = Network(LifParams.make(2), *(np.zeros(0, np.int64),) * 4)
-    with pytest.raises(SpecError, match=exactly("placement names core 4, the mesh has 4")):
+    with pytest.raises(SpecError, match=exactly(
+            "placement puts neuron 1 on core 4, the mesh has cores 0..3")):
         place(net, np.array([0, 4]), spec)
 
 
-@pytest.mark.xfail(strict=True, reason="place() reports the largest core index, not the "
-                   "offending one: core_of=[-1, 0] on 2 cores says 'placement names core 0'")
 def test_negative_placement_is_named():
     net = Network(LifParams.make(2), *(np.zeros(0, np.int64),) * 4)
-    with pytest.raises(SpecError, match="core -1"):
+    with pytest.raises(SpecError, match=r"^placement puts neuron 0 on core -1, the mesh "
+                                        r"has cores 0\.\.1$"):
         place(net, np.array([-1, 0]), ChipSpec(2, 1))
 
 
-@pytest.mark.xfail(strict=True, reason="Chip.inject on a core outside the mesh raises a "
-                   "bare IndexError instead of a SpecError naming the core")
 def test_inject_on_core_outside_mesh_is_refused():
     chip = Chip(ChipSpec(2, 2), {0: two_slot_core()})
-    with pytest.raises(SpecError, match="core 4"):
+    with pytest.raises(SpecError, match=r"^core 4 is not on the 2×2 mesh \(cores 0\.\.3\)$"):
         chip.inject(4, [0], 0)
 
 
-@pytest.mark.xfail(strict=True, reason="Chip accepts a bool as a core index: {True: config} "
-                   "silently configures core 1 (CoreSpec refuses bools elsewhere)")
 def test_bool_core_index_is_refused():
     with pytest.raises(SpecError, match="core True"):
         Chip(ChipSpec(2, 1), {True: two_slot_core()})

@@ -181,8 +181,8 @@ def init_state(params: LifParams) -> LifState:
 
 
 def is_idle(p: LifParams, before: LifState, acc: np.ndarray, fired: np.ndarray) -> np.ndarray:
-    """Slots at rest (all registers 0) with no input, no bias, no noise and no spike:
-    the tick leaves them exactly as they were."""
+    """Slots at rest (all registers 0) whose summed input is 0 (events that cancel count
+    as none), with no bias, no noise and no spike: the tick leaves them as they were."""
     return ((before.v == 0) & (before.i == 0) & (before.theta == 0) & (before.ref == 0)
             & (acc == 0) & (p.bias == 0) & (p.noise_bits == 0) & ~fired)
 
