@@ -332,8 +332,9 @@ def describe(row: dict) -> str:
     if row.get("binary_wall_s") is not None:
         extras.append(f"binary wall {row['binary_wall_s']:.2f} s, compile "
                       f"{row['compile_s']:.1f} s")
-    if row.get("cpu_seconds") is not None:
-        extras.append(f"cpu {row['cpu_seconds']:.3f} s")
+    if row.get("cpu_seconds") is not None:  # comparable with standalone's std::clock()
+        extras.append(f"cpu {row['cpu_seconds']:.3f} s = "
+                      f"{row['events'] / max(row['cpu_seconds'], 1e-9):.3g} events/cpu-s")
     if row.get("note"):
         extras.append(row["note"])
     return text + (f"  [{'; '.join(extras)}]" if extras else "")

@@ -1,14 +1,15 @@
 """The compiled backend: many ticks of the engine in one numba call.
 
 Same tick as ``engine.Engine.tick`` (and, with timing, ``timing.tick_timing``), written as
-loops that numba compiles to machine code: the axon buffer is a ring of dense event
-counts with a list of touched axons per row, delivery adds ``w << w_exp`` in ``int64``,
+loops that numba compiles to machine code: the axon buffer is a pool of (axon, count)
+cells linked into one list per arrival row, delivery adds ``w << w_exp`` in ``int64``,
 the firmware model's compiled step updates every slot, routing writes the buffer, and
 the timing model schedules packets link by link in the same steps as the numpy code.
 Recordings and timing go to preallocated arrays. ``tests/test_backends.py`` checks every
 register, spike and cycle against the numpy backend.
 
-The kernel stops early (and the driver resumes it) when the packet record is full, and
+The kernel stops early (and the driver resumes it) when the packet record or the event
+pool is full, and
 returns at once on a strict-mode overflow, with the state of the failing tick discarded
 as in the numpy backend.
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-OK, OVERFLOW, PACKETS_FULL = range(3)
+OK, OVERFLOW, PACKETS_FULL, EVENTS_FULL = range(4)
 
 
 BYTE = np.uint64(0xFF)
@@ -36,11 +37,18 @@ def jump_lanes(lanes, group, tables):
 
 
 @njit(cache=True)
-def schedule(buf_count, buf_touched, buf_n, row, axon, count):
-    if buf_count[row, axon] == 0:
-        buf_touched[row, buf_n[row]] = axon
-        buf_n[row] += 1
-    buf_count[row, axon] += count
+def schedule(pool_axon, pool_count, pool_next, head, free, row, axon, count):
+    """Put ``count`` events on ``axon`` into ``row``'s list; False when the pool is full."""
+    top = free[0]
+    if top == 0:
+        return False
+    cell = free[top]
+    free[0] = top - 1
+    pool_axon[cell] = axon
+    pool_count[cell] = count
+    pool_next[cell] = head[row]
+    head[row] = cell
+    return True
 
 
 @njit(cache=True)
@@ -115,8 +123,8 @@ def fcfs_packets(n_packets, inject, entries_sent, hop_start, hop_link, hop_lat, 
 
 @njit(cache=True)
 def run_kernel(step_fn, t0, n_ticks, in_ptr, in_axon, in_count,
-               buf_count, buf_touched, buf_n,
-               row_start, syn_slot, syn_w, entry_start, entry_axon, entry_delay,
+               pool_axon, pool_count, pool_next, head, free,
+               row_offset, row_length, syn_slot, syn_w, entry_start, entry_axon, entry_delay,
                noisy, lanes, lane_group, tables,
                P, S, S_new, lo, hi, bits, signed, wrap, rounding, check, counts, error,
                record_flags, rec_spikes, rec_regs,
@@ -126,7 +134,7 @@ def run_kernel(step_fn, t0, n_ticks, in_ptr, in_axon, in_count,
                pk_arrive, pk_capacity, max_packets):
     """Run up to ``n_ticks`` ticks; returns (ticks done, status)."""
     n = S.shape[1]
-    depth = buf_count.shape[0]
+    depth = head.size
     acc = np.zeros(n, np.int64)
     words = np.zeros(n, np.int64)
     fired = np.zeros(n, np.bool_)
@@ -138,10 +146,13 @@ def run_kernel(step_fn, t0, n_ticks, in_ptr, in_axon, in_count,
     for k in range(n_ticks):
         if timing_on and pk_ptr[k] + max_packets > pk_capacity:
             return k, PACKETS_FULL
+        if free[0] < max_packets + in_ptr[k + 1] - in_ptr[k]:
+            return k, EVENTS_FULL
         t = t0 + k
         row = t % depth
         for q in range(in_ptr[k], in_ptr[k + 1]):
-            schedule(buf_count, buf_touched, buf_n, row, in_axon[q], in_count[q])
+            schedule(pool_axon, pool_count, pool_next, head, free, row, in_axon[q],
+                     in_count[q])
         # delivery
         for j in range(n):
             acc[j] = 0
@@ -149,16 +160,20 @@ def run_kernel(step_fn, t0, n_ticks, in_ptr, in_axon, in_count,
             for c in range(n_cores):
                 t_work[k, 0, c] = 0
                 t_work[k, 1, c] = 0
-        for q in range(buf_n[row]):
-            a = buf_touched[row, q]
-            c = buf_count[row, a]
-            buf_count[row, a] = 0
-            for w in range(row_start[a], row_start[a + 1]):
+        cell = head[row]
+        head[row] = -1
+        while cell >= 0:
+            a = pool_axon[cell]
+            c = pool_count[cell]
+            free[0] += 1
+            free[free[0]] = cell
+            cell = pool_next[cell]
+            begin = row_offset[a]
+            for w in range(begin, begin + row_length[a]):
                 acc[syn_slot[w]] += c * syn_w[w]
             if timing_on:
                 t_work[k, 0, axon_core[a]] += c
-                t_work[k, 1, axon_core[a]] += c * (row_start[a + 1] - row_start[a])
-        buf_n[row] = 0
+                t_work[k, 1, axon_core[a]] += c * row_length[a]
         if noisy:
             for j in range(n):
                 words[j] = np.int64(lanes[j])
@@ -173,8 +188,8 @@ def run_kernel(step_fn, t0, n_ticks, in_ptr, in_axon, in_count,
         for j in range(n):
             if fired[j]:
                 for e in range(entry_start[j], entry_start[j + 1]):
-                    schedule(buf_count, buf_touched, buf_n, (t + entry_delay[e]) % depth,
-                             entry_axon[e], 1)
+                    schedule(pool_axon, pool_count, pool_next, head, free,
+                             (t + entry_delay[e]) % depth, entry_axon[e], 1)
                     sent[n_sent] = e
                     n_sent += 1
         # recording
@@ -229,26 +244,57 @@ def run_kernel(step_fn, t0, n_ticks, in_ptr, in_axon, in_count,
     return n_ticks, OK
 
 
-def buffer_to_dense(buffer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The numpy backend's event lists as dense counts + touched lists per row."""
-    depth, n_axons = buffer.depth, buffer.n_axons
-    count = np.zeros((depth, n_axons), dtype=np.int64)
-    touched = np.zeros((depth, max(n_axons, 1)), dtype=np.int64)
-    n_touched = np.zeros(depth, dtype=np.int64)
-    for row, pending in enumerate(buffer._rows):
-        if pending:
-            events = np.concatenate(pending)
-            axons, counts = np.unique(events, return_counts=True)
-            count[row, axons] = counts
-            touched[row, :axons.size] = axons
-            n_touched[row] = axons.size
-    return count, touched, n_touched
+class EventPool:
+    """The axon buffer as the compiled kernel keeps it: one linked list of pending events
+    per arrival row, in a pool of cells (``free`` is a stack of unused cells, its size at
+    ``free[0]``). Cells hold (axon, count)."""
 
+    def __init__(self, buffer, capacity: int):
+        pending = [np.concatenate(row) if row else np.zeros(0, np.int64)
+                   for row in buffer._rows]
+        capacity = max(capacity, 2 * sum(p.size for p in pending), 1)
+        self.axon = np.zeros(capacity, np.int64)
+        self.count = np.ones(capacity, np.int64)
+        self.next = np.full(capacity, -1, np.int64)
+        self.head = np.full(buffer.depth, -1, np.int64)
+        self.free = np.zeros(capacity + 1, np.int64)
+        used = 0
+        for row, events in enumerate(pending):
+            cells = np.arange(used, used + events.size)
+            self.axon[cells] = events
+            self.next[cells[:-1]] = cells[1:]
+            if events.size:
+                self.head[row] = cells[0]
+            used += events.size
+        self.free[0] = capacity - used
+        self.free[1:capacity - used + 1] = np.arange(capacity - 1, used - 1, -1)
 
-def buffer_from_dense(buffer, count, touched, n_touched) -> None:
-    for row in range(buffer.depth):
-        axons = touched[row, :n_touched[row]]
-        buffer._rows[row] = [np.repeat(axons, count[row, axons])] if axons.size else []
+    def grown(self) -> "EventPool":
+        """A pool of twice the capacity holding the same lists."""
+        bigger = object.__new__(EventPool)
+        capacity = 2 * self.axon.size
+        used = self.axon.size - int(self.free[0])
+        bigger.axon = np.concatenate([self.axon, np.zeros(self.axon.size, np.int64)])
+        bigger.count = np.concatenate([self.count, np.ones(self.axon.size, np.int64)])
+        bigger.next = np.concatenate([self.next, np.full(self.axon.size, -1, np.int64)])
+        bigger.head = self.head
+        bigger.free = np.zeros(capacity + 1, np.int64)
+        free_cells = np.concatenate([np.arange(capacity - 1, self.axon.size - 1, -1),
+                                     self.free[1:int(self.free[0]) + 1]])
+        bigger.free[0] = capacity - used
+        bigger.free[1:capacity - used + 1] = free_cells
+        return bigger
+
+    def store_into(self, buffer) -> None:
+        for row in range(buffer.depth):
+            axons, counts = [], []
+            cell = int(self.head[row])
+            while cell >= 0:
+                axons.append(self.axon[cell])
+                counts.append(self.count[cell])
+                cell = int(self.next[cell])
+            buffer._rows[row] = [np.repeat(np.array(axons, np.int64),
+                                           np.array(counts, np.int64))] if axons else []
 
 
 def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record, timing):
@@ -279,18 +325,18 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
                                                                         "ref")])
     rec_spikes = np.zeros((ticks, n) if record_flags[0] else (0, 0), dtype=bool)
     rec_regs = np.zeros((4, ticks, n) if record_flags[1:].any() else (4, 0, 0), dtype=np.int64)
-    buf_count, buf_touched, buf_n = buffer_to_dense(engine.buffer)
+    max_packets = engine.entry_axon.size
+    pool = EventPool(engine.buffer, 4 * max_packets + int(input_count.sum()) + 1024)
     noise = engine.noise
     lanes = noise.lanes if noise is not None else np.zeros(0, np.uint64)
     lane_group = noise.lane_group if noise is not None else np.zeros(0, np.int64)
     tables = noise.tables if noise is not None else np.zeros((0, 4, 256), np.uint64)
-    syn = engine.synapses
-    syn_w = syn.w << np.repeat(syn.w_exp, np.diff(syn.row_start))
+    table = engine.delivery
+    syn_w = table.weight.astype(np.int64)  # exact: the float holds an integer exactly
 
     timing_on = timing is not None
     t = timing if timing_on else None
     n_cores = t.n_cores if timing_on else 1
-    max_packets = engine.entry_axon.size
     capacity = min(max(ticks * max_packets, 1), max(4 * max_packets, 1 << 20)) \
         if timing_on else 0
     t_phase = np.zeros((ticks if timing_on else 0, 3, n_cores), np.int64)
@@ -309,8 +355,8 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     while True:
         k, status = run_kernel(
             compiled.step, engine.t + done, ticks - done, input_ptr[done:], input_axon,
-            input_count, buf_count, buf_touched, buf_n,
-            syn.row_start, engine._slot32, syn_w, engine.entry_start, engine.entry_axon,
+            input_count, pool.axon, pool.count, pool.next, pool.head, pool.free,
+            table.offset, table.length, table.slot, syn_w, engine.entry_start, engine.entry_axon,
             engine.entry_delay, noise is not None, lanes, lane_group, tables,
             P, S, S_new, lo, hi, bits, signed, spec.overflow == "wrap",
             ("floor", "nearest", "zero").index(spec.rounding),
@@ -319,14 +365,17 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
             t_phase[done:], t_work[done:], t_links[done:], t_cycles[done:], pk_ptr[done:],
             *pk, capacity, max_packets)
         done += k
-        if status != PACKETS_FULL:
+        if status == PACKETS_FULL:
+            capacity *= 2
+            pk = [np.concatenate([a, np.zeros(capacity - a.size, np.int64)]) for a in pk]
+        elif status == EVENTS_FULL:
+            pool = pool.grown()
+        else:
             break
-        capacity *= 2
-        pk = [np.concatenate([a, np.zeros(capacity - a.size, np.int64)]) for a in pk]
 
     engine.t += done
     engine.state = compiled.unpack_state(S)
-    buffer_from_dense(engine.buffer, buf_count, buf_touched, buf_n)
+    pool.store_into(engine.buffer)
     for name, value in zip(names, counts):
         engine.arith.counts[name] += int(value)
     if status == OVERFLOW:

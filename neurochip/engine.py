@@ -31,7 +31,7 @@ from .fixed import Arithmetic, value_range
 from .lfsr import NoiseBank
 from .routing import AxonBuffer
 from .spec import CoreSpec, SpecError
-from .synapses import SynapseMemory, deliver, row_words
+from .synapses import DeliveryTable, SynapseMemory, row_words
 
 RECORDABLE = ("spikes", "v", "i", "theta", "ref")
 
@@ -154,8 +154,7 @@ class Engine:
                                   minlength=layout.core_ids.size) > 0
         self.noise = NoiseBank(lfsr_seeds, np.diff(layout.slot_start), noisy_cores) \
             if noisy_cores.any() else None
-        self._scaled_w = synapses.scaled_weights()
-        self._slot32 = synapses.slot.astype(np.int32)  # less memory traffic in delivery
+        self.delivery = DeliveryTable.build(synapses, entry_axon)
         self.t = 0  # index of the next tick to execute
 
     @property
@@ -213,7 +212,7 @@ class Engine:
         t = self.t
         self.arith.tick = t
         axons = self.buffer.pop(t)
-        acc = deliver(self.synapses.row_start, self._slot32, self._scaled_w, axons, self.n)
+        acc = self.delivery.deliver(axons, self.n)
         words = self.noise.next_words() if self.noise is not None else None
         before = self._state
         self._state, fired = self.model.step(self.params, before, acc, words, self.arith)

@@ -5,7 +5,7 @@ Each axon owns one row of synapse words ``(slot, w)``; the row has an exponent
 Rows are stored compressed (CSR): ``row_start[a] .. row_start[a + 1]`` index the words
 of axon ``a``.
 
-``deliver`` sums, for every event of this tick (an axon may carry several events,
+``DeliveryTable.deliver`` sums, for every event of this tick (an axon may carry several events,
 each counted), every word of its axon's row into one ``acc`` per slot. It gathers
 the row words with one ``repeat``/``arange`` and sums with ``bincount`` (which adds in
 float64: exact while the sum of ``|w << w_exp|`` over one tick stays below 2**53, far
@@ -97,15 +97,48 @@ def row_words(row_start: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.n
     """Indices of every word of ``rows`` (in row order) of a CSR table, and each row's length."""
     starts = row_start[rows]
     lengths = row_start[rows + 1] - starts
+    return ranges(starts, lengths), lengths
+
+
+def ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(s, s + l) for s, l in zip(starts, lengths)])`` without a loop."""
     ends = np.cumsum(lengths)
     total = int(ends[-1]) if ends.size else 0
-    return np.repeat(starts - ends + lengths, lengths) + np.arange(total), lengths
+    return np.repeat(starts - ends + lengths, lengths) + np.arange(total)
 
 
-def deliver(row_start: np.ndarray, slot: np.ndarray, scaled_w: np.ndarray,
-            axons: np.ndarray, n_slots: int) -> np.ndarray:
-    """Sum of ``w << w_exp`` per slot over the rows of ``axons`` (one row per event)."""
-    words, _ = row_words(row_start, axons)
-    if words.size == 0:
-        return np.zeros(n_slots, dtype=np.int64)
-    return np.bincount(slot[words], weights=scaled_w[words], minlength=n_slots).astype(np.int64)
+@dataclass(frozen=True)
+class DeliveryTable:
+    """The synapse memory as delivery reads it: rows stored in the order spikes reach them.
+
+    Rows fed by the same routing entries sit next to each other, so one spike's rows are
+    read from one stretch of memory; ``offset[a]``/``length[a]`` locate axon ``a``'s row.
+    Slots are int32 and weights (``w << w_exp``) float32 when exact in it, to move less
+    memory. Same sums as the synapse memory, in any order (integers, exact).
+    """
+
+    offset: np.ndarray  # (n_axons,) int64
+    length: np.ndarray  # (n_axons,) int64
+    slot: np.ndarray    # (words,) int32
+    weight: np.ndarray  # (words,) float32 or float64: w << w_exp
+
+    @classmethod
+    def build(cls, synapses: SynapseMemory, entry_axon: np.ndarray) -> "DeliveryTable":
+        n_axons = synapses.n_axons
+        first_feeder = np.full(n_axons, entry_axon.size, dtype=np.int64)
+        np.minimum.at(first_feeder, entry_axon, np.arange(entry_axon.size))
+        order = np.lexsort((np.arange(n_axons), first_feeder))
+        length = np.diff(synapses.row_start)
+        offset = np.empty(n_axons, dtype=np.int64)
+        offset[order] = np.cumsum(length[order]) - length[order]
+        words = ranges(synapses.row_start[order], length[order])
+        return cls(offset, length, synapses.slot[words].astype(np.int32),
+                   synapses.scaled_weights()[words])
+
+    def deliver(self, axons: np.ndarray, n_slots: int) -> np.ndarray:
+        """Sum of ``w << w_exp`` per slot over the rows of ``axons`` (one row per event)."""
+        words = ranges(self.offset[axons], self.length[axons])
+        if words.size == 0:
+            return np.zeros(n_slots, dtype=np.int64)
+        return np.bincount(self.slot[words], weights=self.weight[words],
+                           minlength=n_slots).astype(np.int64)
