@@ -7,7 +7,8 @@ packet per destination core. Events are counted as spikes × fan-out (synaptic e
     python benchmarks/bench_chip.py [--neurons 10000] [--ticks 1000]
 
 prints a line per configuration and, last, one JSON object per configuration with keys
-``cores, neurons, fanout, ticks, spikes, events, seconds, events_per_s, timing``.
+``cores, neurons, fanout, ticks, spikes, events, seconds, events_per_s, timing, backend``.
+Each backend is warmed up first; its first call is printed separately.
 """
 
 from __future__ import annotations
@@ -33,15 +34,23 @@ def build(neurons: int, fanout: int, width: int = 4, height: int = 4):
     return chip
 
 
-def measure(neurons: int, fanout: int, ticks: int, timing: bool) -> dict:
+def warm_up(backend: str, timing: bool) -> float:
+    """First call of a backend in this process (numba loads or compiles its code)."""
+    start = time.perf_counter()
+    build(64, 10).run(10, timing=timing, backend=backend)
+    return time.perf_counter() - start
+
+
+def measure(neurons: int, fanout: int, ticks: int, timing: bool, backend: str) -> dict:
     chip = build(neurons, fanout)
     start = time.perf_counter()
-    recording = chip.run(ticks, timing=timing)
+    recording = chip.run(ticks, timing=timing, backend=backend)
     seconds = time.perf_counter() - start
     spikes = int(recording.spikes.sum())
     return {"cores": chip.spec.n_cores, "neurons": neurons, "fanout": fanout, "ticks": ticks,
             "spikes": spikes, "events": spikes * fanout, "seconds": round(seconds, 4),
             "events_per_s": round(spikes * fanout / seconds), "timing": timing,
+            "backend": backend,
             "mean_cycles_per_tick": (sum(t.cycles for t in recording.timing) / ticks
                                      if timing else None)}
 
@@ -51,18 +60,25 @@ def main() -> None:
     parser.add_argument("--neurons", type=int, default=10000)
     parser.add_argument("--fanout", type=int, default=100)
     parser.add_argument("--ticks", type=int, default=1000)
+    parser.add_argument("--backends", default="numpy,compiled")
     args = parser.parse_args()
-    results = [measure(args.neurons, args.fanout, args.ticks, timing) for timing in (False, True)]
-    off, on = results
+    results = []
+    for backend in args.backends.split(","):
+        for timing in (False, True):
+            print(f"{backend}, timing {'on' if timing else 'off'}: first call in this process "
+                  f"{warm_up(backend, timing):.2f} s")
+            results.append(measure(args.neurons, args.fanout, args.ticks, timing, backend))
     for r in results:
-        print(f"timing {'on ' if r['timing'] else 'off'}: {r['spikes']} spikes, "
-              f"{r['events']:.3g} events in {r['seconds']:.3f} s = "
+        print(f"{r['backend']:>8}, timing {'on ' if r['timing'] else 'off'}: {r['spikes']} "
+              f"spikes, {r['events']:.3g} events in {r['seconds']:.3f} s = "
               f"{r['events_per_s']:.3g} events/s")
-    print(f"timing on costs {on['seconds'] / off['seconds']:.2f}× the run time without it")
+    for off, on in zip(results[::2], results[1::2]):
+        print(f"{off['backend']}: timing on costs {on['seconds'] / off['seconds']:.2f}× the "
+              f"run time without it")
     for r in results:
         print(json.dumps({key: r[key] for key in ("cores", "neurons", "fanout", "ticks",
                                                   "spikes", "events", "seconds",
-                                                  "events_per_s", "timing")}))
+                                                  "events_per_s", "timing", "backend")}))
 
 
 if __name__ == "__main__":

@@ -6,9 +6,12 @@ ticks on its own (about 25 Hz at dt = 1 ms) and random initial membranes; weak r
 weights perturb the rhythm. Events are counted as spikes × fan-out (synaptic events).
 
     python benchmarks/bench_core.py [--sizes 1000,10000] [--ticks 1000]
+                                    [--backends numpy,compiled]
 
-prints a line per size and, last, one JSON object per size with keys
-``neurons, fanout, ticks, spikes, events, seconds, events_per_s``.
+prints a line per size and backend and, last, one JSON object per size and backend with
+keys ``neurons, fanout, ticks, spikes, events, seconds, events_per_s, backend``. Each
+backend is warmed up first (its first call, which loads or compiles numba code, is
+printed separately and not counted).
 """
 
 from __future__ import annotations
@@ -43,34 +46,49 @@ def build(n: int, fanout: int = 100, seed: int = 0) -> Core:
     return core
 
 
-def measure(n: int, ticks: int, fanout: int = 100) -> dict:
+def warm_up(backend: str) -> float:
+    """First call of a backend in this process (numba loads or compiles its code)."""
+    start = time.perf_counter()
+    build(64, 10).run(10, backend=backend)
+    return time.perf_counter() - start
+
+
+def measure(n: int, ticks: int, backend: str, fanout: int = 100) -> dict:
     core = build(n, fanout)
     start = time.perf_counter()
-    recording = core.run(ticks)
+    recording = core.run(ticks, backend=backend)
     seconds = time.perf_counter() - start
     spikes = int(recording.spikes.sum())
     events = spikes * fanout
     return {"neurons": n, "fanout": fanout, "ticks": ticks, "spikes": spikes,
             "events": events, "seconds": round(seconds, 4),
-            "events_per_s": round(events / seconds), "rate_hz": round(spikes / n / ticks * 1e3, 2)}
+            "events_per_s": round(events / seconds), "backend": backend,
+            "rate_hz": round(spikes / n / ticks * 1e3, 2)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--ticks", type=int, default=1000)
+    parser.add_argument("--backends", default="numpy,compiled")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    results = [measure(n, args.ticks) for n in sizes]
+    results = []
+    for backend in args.backends.split(","):
+        print(f"{backend}: first call in this process (load or compile) "
+              f"{warm_up(backend):.2f} s")
+        results += [measure(n, args.ticks, backend) for n in sizes]
     brian2_cython = 3.8e7  # DESIGN §6, 1,000 neurons, this machine
     for r in results:
-        print(f"{r['neurons']:>7} neurons: {r['spikes']} spikes ({r['rate_hz']} Hz), "
+        print(f"{r['backend']:>8} {r['neurons']:>7} neurons: {r['spikes']} spikes "
+              f"({r['rate_hz']} Hz), "
               f"{r['events']:.3g} events in {r['seconds']:.3f} s = "
               f"{r['events_per_s']:.3g} events/s "
               f"({r['events_per_s'] / brian2_cython:.2f}× Brian2 cython)")
     for r in results:
         print(json.dumps({key: r[key] for key in ("neurons", "fanout", "ticks", "spikes",
-                                                  "events", "seconds", "events_per_s")}))
+                                                  "events", "seconds", "events_per_s",
+                                                  "backend")}))
 
 
 if __name__ == "__main__":

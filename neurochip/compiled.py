@@ -8,6 +8,10 @@ the timing model schedules packets link by link in the same steps as the numpy c
 Recordings and timing go to preallocated arrays. ``tests/test_backends.py`` checks every
 register, spike and cycle against the numpy backend.
 
+The firmware model's compiled step is called as a global (numba caches compiled code
+on disk only when it does not receive functions as arguments), so this kernel runs the
+reference LIF program; another model needs its own kernel here.
+
 The kernel stops early (and the driver resumes it) when the packet record or the event
 pool is full, and
 returns at once on a strict-mode overflow, with the state of the failing tick discarded
@@ -18,6 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from firmware_models.lif.compiled import lif_step_compiled
+
+from .spec import SpecError
 
 OK, OVERFLOW, PACKETS_FULL, EVENTS_FULL = range(4)
 
@@ -53,8 +61,15 @@ def schedule(pool_axon, pool_count, pool_next, head, free, row, axon, count):
 
 @njit(cache=True)
 def fcfs_packets(n_packets, inject, entries_sent, hop_start, hop_link, hop_lat, hop_step,
-                 n_steps, arrive, link_packets):
-    """Arrival cycle of each packet of one tick under FCFS links (timing.link_schedule)."""
+                 n_steps, arrive, link_packets, last_start, last_mark, work):
+    """Arrival cycle of each packet of one tick under FCFS links (timing.link_schedule).
+
+    Within one step, hops are taken in (request, packet) order (a counting sort by
+    request, filled in packet order) and each starts at
+    ``max(request, previous start on its link + 1)``: the FCFS schedule of every link of
+    the step at once. ``last_start``/``last_mark`` (per link) and ``work`` (8 rows, at
+    least as long as the tick's hops) are scratch space.
+    """
     total = 0
     for p in range(n_packets):
         e = entries_sent[p]
@@ -63,66 +78,78 @@ def fcfs_packets(n_packets, inject, entries_sent, hop_start, hop_link, hop_lat, 
         arrive[p] = inject[p]
     if total == 0:
         return
-    h_packet = np.empty(total, np.int64)
-    h_first = np.empty(total, np.bool_)
-    h_link = np.empty(total, np.int64)
-    h_lat = np.empty(total, np.int64)
-    h_step = np.empty(total, np.int64)
+    h_packet, h_first, h_link, h_lat = work[0], work[1], work[2], work[3]
+    h_step, by_step, start, request = work[4], work[5], work[6], work[7]
     k = 0
     for p in range(n_packets):
         e = entries_sent[p]
         for h in range(hop_start[e], hop_start[e + 1]):
             h_packet[k] = p
-            h_first[k] = h == hop_start[e]
+            h_first[k] = 1 if h == hop_start[e] else 0
             h_link[k] = hop_link[h]
             h_lat[k] = hop_lat[h]
             h_step[k] = hop_step[h]
             link_packets[hop_link[h]] += 1
             k += 1
-    # group hop records by step (counting sort, stable)
+    # group hop records by step, keeping packet order (counting sort)
     step_count = np.zeros(n_steps + 1, np.int64)
     for h in range(total):
         step_count[h_step[h] + 1] += 1
     for s in range(n_steps):
         step_count[s + 1] += step_count[s]
-    by_step = np.empty(total, np.int64)
     fill = step_count[:-1].copy()
     for h in range(total):
         by_step[fill[h_step[h]]] = h
         fill[h_step[h]] += 1
-    start = np.zeros(total, np.int64)
     for s in range(n_steps):
         lo, hi = step_count[s], step_count[s + 1]
-        m = hi - lo
-        if m == 0:
+        if hi == lo:
             continue
-        request = np.empty(m, np.int64)
-        for q in range(m):
-            h = by_step[lo + q]
-            request[q] = inject[h_packet[h]] if h_first[h] else start[h - 1] + h_lat[h - 1]
-        r_span = request.max() + 1
-        key = np.empty(m, np.int64)
-        for q in range(m):
-            h = by_step[lo + q]
-            key[q] = (h_link[h] * r_span + request[q]) * n_packets + h_packet[h]
-        order = np.argsort(key)
-        last_link = -1
-        last_start = 0
-        for q in order:
-            h = by_step[lo + q]
-            begin = request[q]
-            if h_link[h] == last_link and last_start + 1 > begin:
-                begin = last_start + 1
+        r_min, r_max = np.int64(2 ** 62), np.int64(-1)
+        for q in range(lo, hi):
+            h = by_step[q]
+            r = inject[h_packet[h]] if h_first[h] else start[h - 1] + h_lat[h - 1]
+            request[h] = r
+            r_min = min(r_min, r)
+            r_max = max(r_max, r)
+        # (request, packet) order: a counting sort by request over the packet-ordered
+        # records, or a comparison sort when the requests spread too far for buckets
+        ordered = np.empty(hi - lo, np.int64)
+        if r_max - r_min <= 8 * (hi - lo) + 4096:
+            bucket = np.zeros(r_max - r_min + 2, np.int64)
+            for q in range(lo, hi):
+                bucket[request[by_step[q]] - r_min + 1] += 1
+            for b in range(bucket.size - 1):
+                bucket[b + 1] += bucket[b]
+            for q in range(lo, hi):
+                h = by_step[q]
+                slot = request[h] - r_min
+                ordered[bucket[slot]] = h
+                bucket[slot] += 1
+        else:
+            key = np.empty(hi - lo, np.int64)
+            for q in range(lo, hi):
+                key[q - lo] = (request[by_step[q]] - r_min) * n_packets + h_packet[by_step[q]]
+            rank = np.argsort(key)
+            for q in range(hi - lo):
+                ordered[q] = by_step[lo + rank[q]]
+        for h in ordered:
+            link = h_link[h]
+            begin = request[h]
+            if last_mark[link] == s + 1 and last_start[link] + 1 > begin:
+                begin = last_start[link] + 1
             start[h] = begin
-            last_link = h_link[h]
-            last_start = begin
+            last_start[link] = begin
+            last_mark[link] = s + 1
+        for h in ordered:
+            last_mark[h_link[h]] = 0
     for h in range(total):
         if h == total - 1 or h_packet[h + 1] != h_packet[h]:
             arrive[h_packet[h]] = start[h] + h_lat[h]
 
 
 @njit(cache=True)
-def run_kernel(step_fn, t0, n_ticks, in_ptr, in_axon, in_count,
+def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
                pool_axon, pool_count, pool_next, head, free,
                row_offset, row_length, syn_slot, syn_w, entry_start, entry_axon, entry_delay,
                noisy, lanes, lane_group, tables,
@@ -140,6 +167,9 @@ def run_kernel(step_fn, t0, n_ticks, in_ptr, in_axon, in_count,
     fired = np.zeros(n, np.bool_)
     idle = np.zeros(n, np.bool_)
     sent = np.empty(max(max_packets, 1), np.int64)
+    last_start = np.zeros(4 * n_cores, np.int64)
+    last_mark = np.zeros(4 * n_cores, np.int64)
+    work = np.empty((8, max(hop_link.size, 1)), np.int64)
     inject = np.empty(max(max_packets, 1), np.int64)
     arrive = np.empty(max(max_packets, 1), np.int64)
     per_packet = table[4] + table[5]
@@ -178,8 +208,8 @@ def run_kernel(step_fn, t0, n_ticks, in_ptr, in_axon, in_count,
             for j in range(n):
                 words[j] = np.int64(lanes[j])
             jump_lanes(lanes, lane_group, tables)
-        step_fn(P, S, S_new, acc, words, noisy, lo, hi, bits, signed, wrap, rounding, check,
-                counts, fired, idle, error)
+        lif_step_compiled(P, S, S_new, acc, words, noisy, lo, hi, bits, signed, wrap,
+                          rounding, check, counts, fired, idle, error)
         if error[0] >= 0:
             return k, OVERFLOW
         S[:, :] = S_new
@@ -228,7 +258,7 @@ def run_kernel(step_fn, t0, n_ticks, in_ptr, in_axon, in_count,
         for q in range(t_links.shape[1]):
             t_links[k, q] = 0
         fcfs_packets(n_sent, inject, sent, hop_start, hop_link, hop_lat, hop_step, n_steps,
-                     arrive, t_links[k])
+                     arrive, t_links[k], last_start, last_mark, work)
         cycles = 0
         for c in range(n_cores):
             cycles = max(cycles, t_phase[k, 2, c])
@@ -307,6 +337,9 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     from .fixed import RegisterOverflowError
 
     compiled = engine.model.compiled
+    if compiled is None or compiled.step is not lif_step_compiled:
+        raise SpecError(f"the compiled engine runs the reference LIF program only; model "
+                        f"{engine.model.name!r} needs backend='numpy'")
     spec = engine.spec
     registers = spec.registers()
     names = list(registers)
@@ -332,19 +365,19 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     lane_group = noise.lane_group if noise is not None else np.zeros(0, np.int64)
     tables = noise.tables if noise is not None else np.zeros((0, 4, 256), np.uint64)
     table = engine.delivery
-    syn_w = table.weight.astype(np.int64)  # exact: the float holds an integer exactly
+    syn_w = table.weight.astype(np.int32 if table.weight.dtype == np.float32 else np.int64)
 
     timing_on = timing is not None
     t = timing if timing_on else None
     n_cores = t.n_cores if timing_on else 1
-    capacity = min(max(ticks * max_packets, 1), max(4 * max_packets, 1 << 20)) \
-        if timing_on else 0
+    # packet records: np.empty pages cost nothing until written, so start generous
+    capacity = min(max(ticks * max_packets, 1), 1 << 23) if timing_on else 0
     t_phase = np.zeros((ticks if timing_on else 0, 3, n_cores), np.int64)
     t_work = np.zeros((ticks if timing_on else 0, 4, n_cores), np.int64)
     t_links = np.zeros((ticks if timing_on else 0, 4 * n_cores), np.int64)
     t_cycles = np.zeros(ticks if timing_on else 0, np.int64)
     pk_ptr = np.zeros(ticks + 1, np.int64)
-    pk = [np.zeros(capacity, np.int64) for _ in range(4)]
+    pk = [np.empty(capacity, np.int64) for _ in range(4)]
     empty = np.zeros(0, np.int64)
     static = (t.table, t.slot_core, t.axon_core, n_cores, t.hop_start, t.hop_link,
               t.hop_lat, t.hop_step, t.n_steps, t.entry_src, t.entry_dst) if timing_on else \
@@ -354,7 +387,7 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     done = 0
     while True:
         k, status = run_kernel(
-            compiled.step, engine.t + done, ticks - done, input_ptr[done:], input_axon,
+            engine.t + done, ticks - done, input_ptr[done:], input_axon,
             input_count, pool.axon, pool.count, pool.next, pool.head, pool.free,
             table.offset, table.length, table.slot, syn_w, engine.entry_start, engine.entry_axon,
             engine.entry_delay, noise is not None, lanes, lane_group, tables,
@@ -367,7 +400,10 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
         done += k
         if status == PACKETS_FULL:
             capacity *= 2
-            pk = [np.concatenate([a, np.zeros(capacity - a.size, np.int64)]) for a in pk]
+            grown = [np.empty(capacity, np.int64) for _ in pk]
+            for new, old in zip(grown, pk):
+                new[:old.size] = old
+            pk = grown
         elif status == EVENTS_FULL:
             pool = pool.grown()
         else:
