@@ -36,9 +36,9 @@ def build(n: int, fanout: int = 100, seed: int = 0) -> Core:
     a = 1 - 2.0 ** -k_v
     bias = int(np.ceil(v_th * (1 - a) / (1 - a ** PERIOD_TICKS)))
     params = LifParams.make(n, k_i=3, k_v=k_v, bias=bias, v_th=v_th, v_reset=0, t_ref=2)
-    synapses = SynapseMemory.from_lists(n, np.repeat(np.arange(n), fanout),
-                                        rng.integers(0, n, n * fanout),
-                                        rng.integers(-12, 13, n * fanout))
+    synapses = SynapseMemory.from_lists(n, np.repeat(np.arange(n, dtype=np.int32), fanout),
+                                        rng.integers(0, n, n * fanout, dtype=np.int32),
+                                        rng.integers(-12, 13, n * fanout, dtype=np.int16))
     routes = RoutingTable.from_lists(n, np.arange(n), np.arange(n), delay=1)
     core = Core(spec, params, synapses, routes)
     zeros = np.zeros(n, dtype=np.int64)

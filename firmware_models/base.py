@@ -104,6 +104,6 @@ class CompiledModel:
 
     step: Callable
     pack_params: Callable[[Any], np.ndarray]
-    pack_state: Callable[[Any], np.ndarray]
+    pack_state: Callable[..., np.ndarray]  # (state, wide=False)
     unpack_state: Callable[[np.ndarray], Any]
     phase_register: tuple[int, ...]

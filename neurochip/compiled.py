@@ -173,10 +173,15 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
     inject = np.empty(max(max_packets, 1), np.int64)
     arrive = np.empty(max(max_packets, 1), np.int64)
     per_packet = table[4] + table[5]
+    swapped = False  # state alternates between the two arrays; the caller reads S
     for k in range(n_ticks):
         if timing_on and pk_ptr[k] + max_packets > pk_capacity:
+            if swapped:
+                S_new[:, :] = S
             return k, PACKETS_FULL
         if free[0] < max_packets + in_ptr[k + 1] - in_ptr[k]:
+            if swapped:
+                S_new[:, :] = S
             return k, EVENTS_FULL
         t = t0 + k
         row = t % depth
@@ -211,8 +216,11 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
         lif_step_compiled(P, S, S_new, acc, words, noisy, lo, hi, bits, signed, wrap,
                           rounding, check, counts, fired, idle, error)
         if error[0] >= 0:
+            if swapped:
+                S_new[:, :] = S  # the caller's S holds the state before this tick
             return k, OVERFLOW
-        S[:, :] = S_new
+        S, S_new = S_new, S
+        swapped = not swapped
         # routing
         n_sent = 0
         for j in range(n):
@@ -271,6 +279,8 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
             cycles = max(cycles, arrive[p])
         pk_ptr[k + 1] = base + n_sent
         t_cycles[k] = cycles
+    if swapped:
+        S_new[:, :] = S
     return n_ticks, OK
 
 
@@ -351,7 +361,8 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     counts = np.zeros(len(names), dtype=np.int64)
     error = np.full(3, -1, dtype=np.int64)
     P = compiled.pack_params(engine.params)
-    S = compiled.pack_state(engine.state)
+    S = compiled.pack_state(engine.state, wide=bool(np.any(hi > np.iinfo(np.int32).max)
+                                                    | np.any(lo < np.iinfo(np.int32).min)))
     S_new = S.copy()
     n = engine.n
     record_flags = np.array(["spikes" in record] + [r in record for r in ("i", "v", "theta",
@@ -431,3 +442,29 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     if timing_on:
         timings = (t_phase, t_work, t_links, t_cycles, pk_ptr, pk)
     return traces, timings
+
+
+def _drop_stale_kernel_cache() -> None:
+    """numba's disk cache keys ``run_kernel`` on this file only, yet the kernel has the
+    firmware model's compiled step built in: when that step's source changes, the cached
+    kernel is stale. Keep a digest of the step's module beside the cache and drop the
+    kernel's cache files when the digest changes."""
+    import hashlib
+    from pathlib import Path
+
+    from firmware_models.lif import compiled as lif_compiled
+
+    try:
+        cache_dir = Path(run_kernel._cache._cache_path)
+        digest = hashlib.sha256(Path(lif_compiled.__file__).read_bytes()).hexdigest()
+        stamp = cache_dir / "compiled.run_kernel.depends"
+        if stamp.exists() and stamp.read_text() == digest:
+            return
+        for stale in cache_dir.glob("compiled.run_kernel-*.nb[ic]"):
+            stale.unlink()
+        stamp.write_text(digest)
+    except (OSError, AttributeError):  # no writable cache: numba compiles in memory
+        pass
+
+
+_drop_stale_kernel_cache()

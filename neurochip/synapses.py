@@ -21,30 +21,49 @@ import numpy as np
 from .spec import CoreSpec, SpecError
 
 
+def _compact(values: np.ndarray, dtype) -> np.ndarray:
+    """``values`` as ``dtype`` when every value fits, else as int64."""
+    info = np.iinfo(dtype)
+    if values.size == 0 or (values.min() >= info.min and values.max() <= info.max):
+        return values.astype(dtype, copy=False)
+    return values.astype(np.int64, copy=False)
+
+
 @dataclass(frozen=True)
 class SynapseMemory:
     row_start: np.ndarray  # (n_axons + 1,) int64
-    slot: np.ndarray       # (words,) int64
-    w: np.ndarray          # (words,) int64 mantissa
+    slot: np.ndarray       # (words,) int32 (int64 if a value does not fit)
+    w: np.ndarray          # (words,) int16 mantissa (int64 if a value does not fit)
     w_exp: np.ndarray      # (n_axons,) int64
 
     @classmethod
     def from_lists(cls, n_axons: int, axon, slot, w, w_exp=0) -> "SynapseMemory":
-        """Rows from parallel arrays of ``(axon, slot, w)`` words; ``w_exp`` per axon or one."""
-        axon = np.asarray(axon, dtype=np.int64).ravel()
-        slot = np.asarray(slot, dtype=np.int64).ravel()
-        w = np.asarray(w, dtype=np.int64).ravel()
+        """Rows from parallel arrays of ``(axon, slot, w)`` words; ``w_exp`` per axon or one.
+
+        Words keep their order within a row. Slots are stored as int32 and weights as
+        int16 when every value fits (a core's weights are at most 16 bits), to keep
+        large networks small; values that do not fit keep int64 so that validation can
+        name them.
+        """
+        axon, slot, w = (np.asarray(a).ravel() for a in (axon, slot, w))
+        axon, slot, w = (a.astype(np.int64) if a.size == 0 else a for a in (axon, slot, w))
         if not axon.shape == slot.shape == w.shape:
             raise SpecError(f"synapse lists differ in length: axon {axon.size}, "
                             f"slot {slot.size}, w {w.size}")
+        for name, values in (("axon", axon), ("slot", slot), ("w", w)):
+            if values.size and values.dtype.kind not in "iu":
+                raise SpecError(f"synapse {name} values must be integers, got dtype "
+                                f"{values.dtype}")
         if axon.size and (axon.min() < 0 or axon.max() >= n_axons):
             bad = axon[(axon < 0) | (axon >= n_axons)][0]
             raise SpecError(f"synapse names axon {bad}, outside 0..{n_axons - 1}")
-        order = np.argsort(axon, kind="stable")
         counts = np.bincount(axon, minlength=n_axons)
         row_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        if axon.size > 1 and np.any(axon[1:] < axon[:-1]):
+            order = np.argsort(axon, kind="stable")
+            slot, w = slot[order], w[order]
         w_exp = np.broadcast_to(np.asarray(w_exp, dtype=np.int64), (n_axons,)).copy()
-        return cls(row_start, slot[order], w[order], w_exp)
+        return cls(row_start, _compact(slot, np.int32), _compact(w, np.int16), w_exp)
 
     @classmethod
     def empty(cls, n_axons: int) -> "SynapseMemory":
@@ -87,8 +106,7 @@ class SynapseMemory:
 
         float32 (half the memory traffic) when every value is exact in it, else float64.
         """
-        row_of_word = np.repeat(np.arange(self.n_axons), np.diff(self.row_start))
-        scaled = self.w << self.w_exp[row_of_word]
+        scaled = self.w.astype(np.int64) << np.repeat(self.w_exp, np.diff(self.row_start))
         exact32 = scaled.size == 0 or np.abs(scaled).max() < (1 << 24)
         return scaled.astype(np.float32 if exact32 else np.float64)
 

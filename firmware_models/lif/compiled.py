@@ -1,8 +1,9 @@
 """The reference LIF program compiled with numba: the same tick as ``kernel.lif_step``.
 
-One loop over slots per phase, in the order the numpy kernel writes its registers, so
-that overflow counts and the first overflow reported in strict mode are the same:
-``acc``, ``i``, ``v`` (integration), ``v`` (subtract reset), ``theta`` (spike jump).
+One pass over the slots; each overflow is tagged with the phase of the tick that wrote
+it (``acc``, ``i``, ``v`` integration, ``v`` subtract reset, ``theta`` spike jump: the
+order the numpy kernel writes its registers) so that strict mode names the same first
+overflow.
 Parameters and state travel as 2-D ``int64`` arrays, one row per field in the order of
 ``LifParams`` and ``LifState``. Checked bit for bit against ``kernel.lif_step`` by
 tests/test_backends.py.
@@ -29,12 +30,23 @@ CHECK_OFF, CHECK_COUNT, CHECK_STRICT = range(3)
 PHASE_REGISTER = (ACC, I, V, V, THETA)
 
 
+def _narrow(array: np.ndarray) -> np.ndarray:
+    """int32 when every value fits (half the memory traffic per tick), else int64."""
+    info = np.iinfo(np.int32)
+    if array.size == 0 or (array.min() >= info.min and array.max() <= info.max):
+        return array.astype(np.int32)
+    return array.astype(np.int64)
+
+
 def pack_params(p: LifParams) -> np.ndarray:
-    return np.stack([getattr(p, f.name) for f in fields(LifParams)]).astype(np.int64)
+    return _narrow(np.stack([getattr(p, f.name) for f in fields(LifParams)]))
 
 
-def pack_state(s: LifState) -> np.ndarray:
-    return np.stack([getattr(s, f.name) for f in fields(LifState)]).astype(np.int64)
+def pack_state(s: LifState, wide: bool = False) -> np.ndarray:
+    """The registers as rows; int32 unless ``wide`` (a register can leave the int32
+    range: an unsigned 32-bit theta) or a value needs more."""
+    array = np.stack([getattr(s, f.name) for f in fields(LifState)])
+    return array.astype(np.int64) if wide else _narrow(array)
 
 
 def unpack_state(array: np.ndarray) -> LifState:
@@ -80,8 +92,11 @@ def lif_step_compiled(P, S, S_new, acc, words, noisy, lo, hi, bits, signed, wrap
                       check, counts, fired, idle, error):
     """One tick for every slot: ``S`` (read) to ``S_new`` (written); ``fired``/``idle`` out.
 
-    ``error`` (3 int64: phase, slot, value; phase -1 when none) receives the first
-    overflow in strict mode; then ``S_new`` must be discarded.
+    Slots are independent, so each is done in one pass; overflow counts do not depend on
+    the order, and in strict mode ``error`` (3 int64: phase, slot, value; phase -1 when
+    none) keeps the overflow of the lowest (phase, slot) — the one the numpy kernel,
+    which writes each register for all slots in turn, reports first. After an error
+    ``S_new`` must be discarded.
     """
     n = S.shape[1]
     error[0] = -1
@@ -90,57 +105,55 @@ def lif_step_compiled(P, S, S_new, acc, words, noisy, lo, hi, bits, signed, wrap
     lo_v, hi_v, bits_v, signed_v = lo[V], hi[V], bits[V], signed[V]
     lo_t, hi_t, bits_t, signed_t = lo[THETA], hi[THETA], bits[THETA], signed[THETA]
     for j in range(n):
-        a = acc[j]
+        a = np.int64(acc[j])
         if a < lo_acc or a > hi_acc:
             note_overflow(ACC, 0, j, a, check, counts, error)
             a = clip_or_wrap(a, lo_acc, hi_acc, bits_acc, signed_acc, wrap)
-        i = S[0, j]
-        i = i - shift(i, P[K_I, j], rounding) + a
+        i0 = np.int64(S[0, j])  # int64 arithmetic whatever the storage
+        i = i0 - shift(i0, np.int64(P[K_I, j]), rounding) + a
         if i < lo_i or i > hi_i:
             note_overflow(I, 1, j, i, check, counts, error)
             i = clip_or_wrap(i, lo_i, hi_i, bits_i, signed_i, wrap)
         S_new[0, j] = i
-    for j in range(n):
-        v = S[1, j]
-        ref = S[3, j]
+
+        v = np.int64(S[1, j])
+        ref = np.int64(S[3, j])
         refractory = ref > 0
         if refractory:
             new_v = v
-            S_new[3, j] = ref - 1
+            new_ref = ref - 1
         else:
-            new_v = v - shift(v, P[K_V, j], rounding) + S_new[0, j] + P[BIAS, j]
+            new_v = v - shift(v, np.int64(P[K_V, j]), rounding) + i + np.int64(P[BIAS, j])
             if noisy:
-                m = P[NOISE_BITS, j]
+                m = np.int64(P[NOISE_BITS, j])
                 new_v += (((words[j] & ((1 << m) - 1)) - ((1 << m) >> 1))
-                          << P[NOISE_SHIFT, j])
+                          << np.int64(P[NOISE_SHIFT, j]))
             if new_v < lo_v or new_v > hi_v:
                 note_overflow(V, 2, j, new_v, check, counts, error)
                 new_v = clip_or_wrap(new_v, lo_v, hi_v, bits_v, signed_v, wrap)
-            S_new[3, j] = ref
-        theta = S[2, j]
-        theta = theta - shift(theta, P[K_THETA, j], rounding)
-        spike = (not refractory) and new_v >= P[V_TH, j] + theta
+            new_ref = ref
+        theta0 = np.int64(S[2, j])
+        theta = theta0 - shift(theta0, np.int64(P[K_THETA, j]), rounding)
+        threshold = np.int64(P[V_TH, j]) + theta
+        spike = (not refractory) and new_v >= threshold
         fired[j] = spike
-        idle[j] = (v == 0 and S[0, j] == 0 and S[2, j] == 0 and ref == 0 and acc[j] == 0
+        idle[j] = (v == 0 and i0 == 0 and theta0 == 0 and ref == 0 and acc[j] == 0
                    and P[BIAS, j] == 0 and P[NOISE_BITS, j] == 0 and not spike)
-        S_new[1, j] = new_v
-        S_new[2, j] = theta
-    for j in range(n):
-        if fired[j]:
+        if spike:
             mode = P[RESET_MODE, j]
             if mode == 0:
-                S_new[1, j] = P[V_RESET, j]
+                new_v = np.int64(P[V_RESET, j])
             elif mode == 1:
-                x = S_new[1, j] - (P[V_TH, j] + S_new[2, j])
-                if x < lo_v or x > hi_v:
-                    note_overflow(V, 3, j, x, check, counts, error)
-                    x = clip_or_wrap(x, lo_v, hi_v, bits_v, signed_v, wrap)
-                S_new[1, j] = x
-            S_new[3, j] = P[T_REF, j]
-    for j in range(n):
-        if fired[j] and P[ALPHA, j] != 0:
-            x = S_new[2, j] + P[ALPHA, j]
-            if x < lo_t or x > hi_t:
-                note_overflow(THETA, 4, j, x, check, counts, error)
-                x = clip_or_wrap(x, lo_t, hi_t, bits_t, signed_t, wrap)
-            S_new[2, j] = x
+                new_v = new_v - threshold
+                if new_v < lo_v or new_v > hi_v:
+                    note_overflow(V, 3, j, new_v, check, counts, error)
+                    new_v = clip_or_wrap(new_v, lo_v, hi_v, bits_v, signed_v, wrap)
+            new_ref = np.int64(P[T_REF, j])
+            if P[ALPHA, j] != 0:
+                theta = theta + np.int64(P[ALPHA, j])
+                if theta < lo_t or theta > hi_t:
+                    note_overflow(THETA, 4, j, theta, check, counts, error)
+                    theta = clip_or_wrap(theta, lo_t, hi_t, bits_t, signed_t, wrap)
+        S_new[1, j] = new_v
+        S_new[2, j] = theta
+        S_new[3, j] = new_ref
