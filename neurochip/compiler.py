@@ -1,0 +1,313 @@
+"""The compiler: a float netlist onto a chip, with a report of everything it changed.
+
+Steps (docs/compiler.md):
+
+1. **expand** the netlist (``netlist.expand``): every rule drawn into explicit arrays;
+2. **quantise** the neurons (``firmware_models.lif.quantiser.quantise``: voltage scale
+   from the thresholds, leak shifts from tau/dt, bias from currents) and the weights
+   (one exponent for the chip, mantissas of ``w_bits``; clipped and zeroed weights are
+   counted), delays to whole ticks (at least 1);
+3. **partition** the neurons onto cores: start from contiguous blocks, then move
+   neurons towards the core most of their synapses lead to (label propagation under the
+   slot capacity), which keeps spikes from crossing cores;
+4. **route**: ``mapping.place`` builds the synapse memories and routing tables, and every
+   capacity (slots, axons, synapse words, routing entries) is checked; a network that
+   does not fit is refused with the capacity that is short and by how much.
+
+Input spikes become events on input axons (one per target neuron and distinct weight);
+dc and step currents are added to the bias registers, rewritten at each step's tick.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from firmware_models.lif.quantiser import (ParameterError, QuantisedLif, format_errors,
+                                           quantise, quantise_weights)
+
+from .chip import Chip, ChipSpec
+from .engine import Recording
+from .mapping import InputMap, Network, neuron_slots, place
+from .netlist import ExpandedNetwork, Netlist, expand
+from .spec import SpecError
+
+PARTITIONERS = ("greedy", "sequential")
+
+
+# ====================================================================== partitioning
+def sequential_partition(n: int, n_cores: int, slots: int) -> np.ndarray:
+    """Neurons in index order, filling each core's slots before the next core."""
+    if n > n_cores * slots:
+        raise SpecError(f"the network has {n} neurons, the chip has {n_cores} cores × {slots} "
+                        f"slots = {n_cores * slots} (short by {n - n_cores * slots} slots)")
+    per_core = -(-n // n_cores)  # spread evenly rather than filling the first cores
+    return np.arange(n) // per_core
+
+
+def inter_core_entries(core_of: np.ndarray, pre: np.ndarray, post: np.ndarray,
+                       delay: np.ndarray) -> int:
+    """Routing entries that leave their core: one per (neuron, other core, delay)."""
+    keys = np.unique(np.stack([pre, core_of[post], delay]), axis=1)
+    return int(np.count_nonzero(core_of[keys[0]] != keys[1]))
+
+
+def greedy_partition(n: int, pre: np.ndarray, post: np.ndarray, n_cores: int, slots: int,
+                     rounds: int = 20, seed: int = 0) -> np.ndarray:
+    """Label propagation under a slot capacity, started from contiguous blocks.
+
+    Each round, every neuron counts its synapses (in and out) per core and wants the core
+    with the most; moves are granted in order of gain while the target core holds fewer
+    than its limit (the slot capacity, and 20 % above an even share so that no core
+    becomes the chip's bottleneck). Stops when a round moves no neuron.
+    """
+    core_of = sequential_partition(n, n_cores, slots)
+    if n_cores == 1 or pre.size == 0:
+        return core_of
+    # keep the cores balanced (within 20 % of an even share) as well as within capacity
+    limit = min(slots, max(int(np.ceil(1.2 * n / n_cores)), int(np.bincount(core_of).max())))
+    rng = np.random.default_rng(seed)
+    ends = np.concatenate([pre, post])
+    others = np.concatenate([post, pre])
+    for _ in range(rounds):
+        links = np.zeros((n, n_cores), dtype=np.int64)
+        np.add.at(links, (ends, core_of[others]), 1)
+        best = np.argmax(links + rng.random(links.shape) * 0.5, axis=1)
+        gain = links[np.arange(n), best] - links[np.arange(n), core_of]
+        movers = np.flatnonzero((best != core_of) & (gain > 0))
+        if movers.size == 0:
+            break
+        movers = movers[np.argsort(-gain[movers], kind="stable")]
+        load = np.bincount(core_of, minlength=n_cores)
+        moved = 0
+        for j in movers:  # build time, not a hot path: at most n per round
+            target = best[j]
+            if load[target] < limit:
+                load[core_of[j]] -= 1
+                load[target] += 1
+                core_of[j] = target
+                moved += 1
+        if moved == 0:
+            break
+    return core_of
+
+
+# ====================================================================== report
+@dataclass(frozen=True)
+class CoreUse:
+    core: int
+    slots: int
+    axons: int
+    synapse_words: int
+    routing_entries: int
+
+
+@dataclass(frozen=True)
+class CompileReport:
+    partitioner: str
+    capacities: dict[str, int]
+    cores: tuple[CoreUse, ...]
+    parameter_errors: tuple[ParameterError, ...]
+    weight_error: ParameterError
+    weights_clipped: int
+    weights_zeroed: int
+    w_exp: int
+    delays_rounded: int
+    inter_core_entries: int
+    inter_core_entries_sequential: int
+
+    @property
+    def inter_core_ratio(self) -> float:
+        """Inter-core routing entries of this partition over those of contiguous blocks."""
+        base = self.inter_core_entries_sequential
+        return self.inter_core_entries / base if base else 1.0
+
+    def format(self) -> str:
+        cap = self.capacities
+        lines = ["per-core use (of capacity):",
+                 f"{'core':>5} {'slots':>14} {'axons':>14} {'synapse words':>18} "
+                 f"{'routing entries':>18}"]
+        for c in self.cores:
+            lines.append(
+                f"{c.core:>5} {_used(c.slots, cap['n_slots']):>14} "
+                f"{_used(c.axons, cap['n_axons']):>14} "
+                f"{_used(c.synapse_words, cap['synapse_words']):>18} "
+                f"{_used(c.routing_entries, cap['routing_entries']):>18}")
+        lines += ["", "quantisation (asked → realised):", format_errors(
+            (*self.parameter_errors, self.weight_error)),
+            f"weights: exponent {self.w_exp}, {self.weights_clipped} clipped, "
+            f"{self.weights_zeroed} rounded to zero; {self.delays_rounded} delays rounded "
+            f"to whole ticks",
+            f"partition ({self.partitioner}): {self.inter_core_entries} routing entries leave "
+            f"their core, {self.inter_core_entries_sequential} with contiguous blocks "
+            f"(ratio {self.inter_core_ratio:.3f})"]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        def error(e: ParameterError) -> dict:
+            return {"name": e.name, "unit": e.unit, "max_relative": e.max_relative,
+                    "mean_relative": e.mean_relative}
+        return {"partitioner": self.partitioner, "capacities": self.capacities,
+                "cores": [vars(c) for c in self.cores],
+                "parameters": [error(e) for e in self.parameter_errors],
+                "weights": {**error(self.weight_error), "clipped": self.weights_clipped,
+                            "zeroed": self.weights_zeroed, "w_exp": self.w_exp},
+                "delays_rounded": self.delays_rounded,
+                "inter_core_entries": self.inter_core_entries,
+                "inter_core_entries_sequential": self.inter_core_entries_sequential,
+                "inter_core_ratio": self.inter_core_ratio}
+
+
+def _used(used: int, capacity: int) -> str:
+    return f"{used} ({100 * used / capacity:.0f}%)"
+
+
+# ====================================================================== compiled network
+@dataclass
+class CompiledNetwork:
+    """A netlist on a chip: run it and read its probes back in the netlist's terms."""
+
+    chip: Chip
+    expanded: ExpandedNetwork
+    quantised: QuantisedLif
+    core_of: np.ndarray          # neuron -> core
+    slot_of: np.ndarray          # neuron -> global slot
+    input_map: InputMap
+    input_events: tuple[np.ndarray, np.ndarray]  # (tick, channel) of every input event
+    bias_schedule: tuple[np.ndarray, np.ndarray]  # (ticks, (segments, n) bias registers)
+    report: CompileReport
+    network: Network = field(repr=False)
+
+    def inputs(self, ticks: int) -> np.ndarray:
+        """The chip's input array (ticks × axons) for the netlist's input events."""
+        tick, channel = self.input_events
+        keep = tick < ticks
+        counts = np.zeros((ticks, self.network.n_inputs), dtype=np.int64)
+        np.add.at(counts, (tick[keep], channel[keep]), 1)
+        return self.input_map.expand(counts, self.chip.layout.n_axons)
+
+    def run(self, ticks: int | None = None, record: tuple[str, ...] = ("spikes", "v"),
+            backend: str | None = None, progress=None) -> Recording:
+        """Run from the chip's current tick; records every neuron in netlist order.
+
+        Bias registers are rewritten at every dc/step boundary. ``progress(k)`` (if
+        given) is called with the number of ticks done after each segment.
+        """
+        ticks = self.expanded.ticks if ticks is None else ticks
+        inputs = self.inputs(ticks)
+        starts, biases = self.bias_schedule
+        bounds = sorted({0, ticks, *[int(s) for s in starts if 0 < s < ticks]})
+        # run in segments so a progress bar can move on long runs
+        chunk = 1000
+        cuts = sorted(set(bounds) | set(range(0, ticks, chunk)) | {ticks})
+        pieces = []
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            segment = int(np.searchsorted(starts, a, side="right") - 1)
+            bias = biases[max(segment, 0)]
+            params = self.chip.engine.params
+            global_bias = params.bias.copy()
+            global_bias[self.slot_of] = bias
+            self.chip.engine.params = replace(params, bias=global_bias)
+            pieces.append(self.chip.run(b - a, inputs[a:b], record, timing=False,
+                                        backend=backend))
+            if progress is not None:
+                progress(b)
+        order = self.slot_of
+        traces = {name: np.concatenate([p.traces[name] for p in pieces])[:, order]
+                  for name in record}
+        return Recording(pieces[0].start_tick if pieces else self.chip.t, traces,
+                         self.chip.overflow_counts)
+
+
+def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
+                    partitioner: str = "greedy", seed: int = 0) -> CompiledNetwork:
+    """Quantise, partition and route ``netlist`` onto a chip of ``spec``."""
+    if partitioner not in PARTITIONERS:
+        raise SpecError(f"partitioner must be one of {PARTITIONERS}, got {partitioner!r}")
+    ex = netlist if isinstance(netlist, ExpandedNetwork) else expand(netlist)
+    core_spec = spec.core
+    n = ex.n
+    q = quantise(ex.params, ex.dt, core_spec, n=n)
+
+    # bias over time: the population's I_bias plus dc/step currents, per segment
+    boundaries = sorted({0, *[int(t) for src in ex.currents for t in src.start_ticks]})
+    starts = np.array(boundaries, dtype=np.int64)
+    currents = np.zeros((starts.size, n))
+    for src in ex.currents:
+        for s, tick in enumerate(starts):
+            step = int(np.searchsorted(src.start_ticks, tick, side="right") - 1)
+            if step >= 0:
+                currents[s, src.neurons] += src.amplitudes[step]
+    biases = np.rint((ex.params.broadcast(n).I_bias + currents) / q.scales.i_lsb)
+    lo, hi = -(1 << (core_spec.v_bits - 1)), (1 << (core_spec.v_bits - 1)) - 1
+    if biases.size and (biases.min() < lo or biases.max() > hi):
+        j = int(np.argwhere((biases < lo) | (biases > hi))[0][1])
+        raise SpecError(f"neuron {j}: its input current needs a bias register of "
+                        f"{int(biases[:, j].max())} LSB, beyond the {core_spec.v_bits}-bit "
+                        f"field ({lo}..{hi})")
+    biases = biases.astype(np.int64)
+
+    # input channels: one per (neuron, distinct weight); every event is one on its channel
+    if ex.event_neuron.size:
+        keys, event_channel = np.unique(
+            np.stack([ex.event_neuron, ex.event_weight.view(np.int64)]), axis=1,
+            return_inverse=True)
+        event_channel = event_channel.ravel().astype(np.int64)
+    else:
+        keys, event_channel = np.zeros((2, 0), np.int64), np.zeros(0, np.int64)
+    channel_neuron = keys[0].astype(np.int64)
+    channel_weight = keys[1].view(np.float64)
+
+    # weights: recurrent synapses and input channels share one exponent
+    all_weights = np.concatenate([ex.weight, channel_weight])
+    all_post = np.concatenate([ex.post, channel_neuron]).astype(np.int64)
+    qw = quantise_weights(all_weights, q.scales.i_lsb[all_post], core_spec)
+    w_syn, w_in = qw.w[:ex.weight.size], qw.w[ex.weight.size:]
+    delay_ticks = np.maximum(ex.delay_ticks(), 1)
+    delays_rounded = int(np.count_nonzero(np.abs(ex.delay / ex.dt - delay_ticks) > 1e-9))
+    if delay_ticks.size and delay_ticks.max() > core_spec.max_delay:
+        s = int(np.argmax(delay_ticks))
+        raise SpecError(f"synapse {s} (neuron {int(ex.pre[s])} -> {int(ex.post[s])}): delay "
+                        f"{ex.delay[s]:g} s is {int(delay_ticks[s])} ticks, beyond the "
+                        f"{core_spec.delay_bits}-bit delay field (max {core_spec.max_delay})")
+
+    params = replace(q.params, bias=biases[0])
+    net = Network(params, ex.pre.astype(np.int64), ex.post.astype(np.int64), w_syn,
+                  delay_ticks, qw.w_exp, np.arange(channel_neuron.size, dtype=np.int64),
+                  channel_neuron.astype(np.int64), w_in, int(channel_neuron.size))
+
+    slots = core_spec.n_slots
+    sequential = sequential_partition(n, spec.n_cores, slots)
+    core_of = sequential
+    if partitioner == "greedy":
+        candidate = greedy_partition(n, net.pre, net.post, spec.n_cores, slots, seed=seed)
+        if (inter_core_entries(candidate, net.pre, net.post, net.delay)
+                < inter_core_entries(sequential, net.pre, net.post, net.delay)):
+            core_of = candidate  # never worse than contiguous blocks
+    chip, input_map = place(net, core_of, spec)
+    slot_of = neuron_slots(core_of, spec.n_cores)
+
+    uses = []
+    for c in range(spec.n_cores):
+        engine = chip.engine
+        lay = chip.layout
+        s0, s1 = lay.slot_start[c], lay.slot_start[c + 1]
+        a0, a1 = lay.axon_start[c], lay.axon_start[c + 1]
+        words = int(engine.synapses.row_start[a1] - engine.synapses.row_start[a0])
+        entries = int(engine.entry_start[s1] - engine.entry_start[s0])
+        uses.append(CoreUse(c, int(s1 - s0), int(a1 - a0), words, entries))
+    report = CompileReport(
+        partitioner=partitioner,
+        capacities={"n_slots": slots, "n_axons": core_spec.n_axons,
+                    "synapse_words": core_spec.synapse_words,
+                    "routing_entries": core_spec.routing_entries},
+        cores=tuple(uses), parameter_errors=q.errors, weight_error=qw.error,
+        weights_clipped=qw.clipped, weights_zeroed=qw.zeroed, w_exp=qw.w_exp,
+        delays_rounded=delays_rounded,
+        inter_core_entries=inter_core_entries(core_of, net.pre, net.post, net.delay),
+        inter_core_entries_sequential=inter_core_entries(sequential, net.pre, net.post,
+                                                         net.delay))
+    return CompiledNetwork(chip, ex, q, core_of, slot_of, input_map,
+                           (ex.event_tick.astype(np.int64), event_channel),
+                           (starts, biases), report, net)
