@@ -109,6 +109,8 @@ class Chip:
                     f"{int(n_axons[rt.core[entry]])} axons in its synapse memory")
 
         self.spec, self.model = spec, model
+        self.configs = tuple(CoreConfig(c.params, syn, rt, c.lfsr_seed)
+                             for c, syn, rt in zip(configs, synapses, routes))
         self.layout = Layout.of([c.params.n for c in configs], n_axons)
         layout = self.layout
         params = concatenate_records([c.params for c in configs], model.params_type)

@@ -115,6 +115,22 @@ def build_parser() -> argparse.ArgumentParser:
     tp.add_argument("--plot", metavar="PREFIX",
                     help="write PREFIX-core-load.png and PREFIX-cycles.png")
     tp.add_argument("--force", action="store_true", help="overwrite existing plot files")
+
+    run = commands.add_parser("run", help="run a netlist (.json/.toml) end to end")
+    run.add_argument("netlist", help="netlist file (.json or .toml)")
+    run.add_argument("--ticks", type=_positive_int, help="ticks to run (the netlist's duration)")
+    run.add_argument("--mesh", type=_mesh, default=(2, 2), help="cores as WxH (2x2)")
+    run.add_argument("--slots", type=_positive_int, default=1024,
+                     help="neuron slots per core (1024)")
+    run.add_argument("--partitioner", choices=["greedy", "sequential"], default="greedy")
+    run.add_argument("--backend", choices=["compiled", "numpy"],
+                     help="emulator backend (compiled when numba is installed)")
+    run.add_argument("--float", action="store_true",
+                     help="run the float reference instead of the emulator")
+    run.add_argument("--out", help="save the probes' recordings to this .npz file")
+    run.add_argument("--plot", help="save a spike raster of the probes to this .png file")
+    run.add_argument("--force", action="store_true", help="overwrite --out / --plot")
+    run.add_argument("--quiet", action="store_true", help="no progress bar or report")
     return parser
 
 
@@ -169,6 +185,97 @@ def _throughput(args) -> int:
     return 0
 
 
+def _refuse_existing(*paths, force: bool) -> None:
+    for path in paths:
+        if path and os.path.exists(path) and not force:
+            raise UsageError(f"{path} exists; pass --force to overwrite it")
+
+
+def _run(args) -> int:
+    import numpy as np
+
+    from .chip import ChipSpec
+    from .compiler import compile_netlist, float_run
+    from .netlist import expand, load_netlist
+
+    _refuse_existing(args.out, args.plot, force=args.force)
+    if args.out and not args.out.endswith(".npz"):
+        raise UsageError(f"--out must name a .npz file, got {args.out!r}")
+    netlist = load_netlist(args.netlist)
+    expanded = expand(netlist)
+    ticks = args.ticks or expanded.ticks
+    results: dict[str, np.ndarray] = {"dt": np.array(expanded.dt), "ticks": np.array(ticks)}
+    if args.float:
+        trace = float_run(expanded, ticks)
+        traces = {"spikes": trace.spikes, "v": trace.V, "i": trace.I_syn, "theta": trace.Theta}
+        units = {"v": "V", "i": "A", "theta": "V"}
+        summary = f"float reference: {int(trace.spikes.sum())} spikes in {ticks} ticks"
+    else:
+        core = CoreSpec(n_slots=args.slots, n_axons=max(4096, 4 * args.slots),
+                        synapse_words=1 << 20, routing_entries=1 << 16,
+                        max_fanout=args.mesh[0] * args.mesh[1] * 4, ref_bits=8)
+        compiled = compile_netlist(expanded, ChipSpec(*args.mesh, core=core),
+                                   partitioner=args.partitioner)
+        if not args.quiet:
+            print(compiled.report.format())
+        bar = None
+        if not args.quiet and ticks > 1000:
+            from tqdm import tqdm
+            bar = tqdm(total=ticks, unit="tick", file=sys.stderr)
+        done = [0]
+
+        def progress(k):
+            if bar is not None:
+                bar.update(k - done[0])
+                done[0] = k
+        record = ("spikes", "v", "i", "theta")
+        recording = compiled.run(ticks, record=record, backend=args.backend, progress=progress)
+        if bar is not None:
+            bar.close()
+        scales = compiled.quantised.scales
+        traces = {"spikes": recording.spikes, "v": scales.volts(recording["v"]),
+                  "i": scales.amps(recording["i"]), "theta": recording["theta"] * scales.v_lsb}
+        for name in ("v", "i", "theta"):
+            results_key = f"registers.{name}"
+            results[results_key] = recording[name]
+        units = {"v": "V", "i": "A", "theta": "V"}
+        summary = (f"emulator: {int(recording.spikes.sum())} spikes in {ticks} ticks on "
+                   f"{args.mesh[0]}×{args.mesh[1]} cores; overflows "
+                   f"{sum(recording.overflow.values())}")
+    for probe in expanded.probes:
+        for name in probe.record:
+            results[f"{probe.population}.{name}"] = traces[name][:, probe.start:probe.stop]
+    print(summary)
+    if args.out:
+        np.savez_compressed(args.out, **results)
+        print(f"recordings: {os.path.abspath(args.out)} ({', '.join(sorted(results))}; "
+              f"units {units})")
+    if args.plot:
+        _raster(expanded, traces["spikes"], args.plot)
+        print(f"plot: {os.path.abspath(args.plot)}")
+    return 0
+
+
+def _raster(expanded, spikes, path: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for k, name in enumerate(expanded.names):
+        part = spikes[:, expanded.slice(name)]
+        t, j = np.nonzero(part)
+        ax.scatter((t + 1) * expanded.dt * 1e3, j + expanded.offsets[name], s=2,
+                   color=f"C{k}", label=name)
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel("neuron")
+    ax.legend(loc="upper right", markerscale=4)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -176,14 +283,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return 2
-        return {"demo": _demo, "throughput": _throughput}[args.command](args)
+        return {"demo": _demo, "throughput": _throughput, "run": _run}[args.command](args)
     except BrokenPipeError:  # output piped into a reader that stopped early (e.g. head)
         sys.stderr.close()
         return 0
     except UsageError as error:
         print(f"neurochip: error: {error}", file=sys.stderr)
         return 2
-    except (SpecError, RegisterOverflowError, ValueError) as error:
+    except (SpecError, RegisterOverflowError, ValueError, OSError) as error:
         print(f"neurochip: {error}", file=sys.stderr)
         return 1
 

@@ -311,3 +311,26 @@ def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
     return CompiledNetwork(chip, ex, q, core_of, slot_of, input_map,
                            (ex.event_tick.astype(np.int64), event_channel),
                            (starts, biases), report, net)
+
+
+def float_run(ex: ExpandedNetwork, ticks: int | None = None, seed: int | None = None):
+    """The netlist on the float reference (``reference.simulate``), recurrence included:
+    a spike in tick ``k`` adds its synapses' weights to the current in tick
+    ``k + delay`` (delays rounded to whole ticks, at least 1, as on the chip)."""
+    from firmware_models.lif.reference import simulate
+
+    ticks = ex.ticks if ticks is None else ticks
+    order = np.argsort(ex.pre, kind="stable")
+    pre_start = np.concatenate([[0], np.cumsum(np.bincount(ex.pre, minlength=ex.n))])
+    post, weight = ex.post[order], ex.weight[order]
+    delay = np.maximum(ex.delay_ticks(), 1)[order]
+
+    def feedback(k, fired, future):
+        from .synapses import row_words
+        synapses, _ = row_words(pre_start, np.flatnonzero(fired))
+        arrive = k + delay[synapses]
+        keep = arrive < ticks
+        np.add.at(future, (arrive[keep], post[synapses][keep]), weight[synapses][keep])
+
+    return simulate(ex.params, ex.dt, ticks, n=ex.n, syn_input=ex.input_jumps()[:ticks],
+                    I_ext=ex.current()[:ticks], seed=seed, feedback=feedback)

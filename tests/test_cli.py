@@ -64,3 +64,30 @@ def test_bad_arguments_give_one_line_and_exit_code_2(tmp_path, args, message):
     assert lines[0].startswith("neurochip: error: ") and message in lines[0]
     assert "Traceback" not in result.stderr
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_run_a_netlist_end_to_end(tmp_path):
+    import numpy as np
+    example = Path(__file__).parent.parent / "examples" / "balanced.json"
+    result = neurochip("run", str(example), "--ticks", "120", "--out", "r.npz", "--plot",
+                       "r.png", "--mesh", "2x1", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "per-core use" in result.stdout and "emulator:" in result.stdout
+    data = np.load(tmp_path / "r.npz")
+    assert data["exc.spikes"].shape == (120, 80) and data["exc.spikes"].sum() > 0
+    assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
+    floated = neurochip("run", str(example), "--ticks", "120", "--float", "--quiet", "--out",
+                        "f.npz", cwd=tmp_path)
+    assert floated.returncode == 0, floated.stderr
+    assert np.load(tmp_path / "f.npz")["exc.v"].shape == (120, 80)
+    again = neurochip("run", str(example), "--out", "r.npz", cwd=tmp_path)
+    assert again.returncode == 2 and "r.npz exists; pass --force" in again.stderr
+
+
+def test_run_reports_a_bad_netlist_in_one_line(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "neurochip-netlist", "version": 1, "dt": -1}')
+    result = neurochip("run", str(bad), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "bad.json" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -106,3 +106,24 @@ def test_the_example_compiles_and_runs_with_activity():
     rec = compiled.run(ticks=200)
     assert rec.spikes.shape == (200, net.n) and rec.spikes.sum() > 0
     assert compiled.report.inter_core_entries <= compiled.report.inter_core_entries_sequential
+
+
+def test_float_run_feeds_spikes_back_through_delayed_synapses():
+    """Neuron a spikes in tick t; b's synaptic current jumps by W in tick t + 3."""
+    from neurochip.compiler import float_run
+    from neurochip.netlist import expand
+    weight = 5e-11
+    net = netlist_from_dict({**one_neuron(
+        [{"kind": "spikes", "target": "a", "weight": 5e-9, "times": {"0": [0.002]}}]),
+        "populations": {"a": {"model": "lif", "size": 1, "params": LIF},
+                        "b": {"model": "lif", "size": 1, "params": LIF}},
+        "projections": [{"pre": "a", "post": "b", "delay": 0.003,
+                         "connectivity": {"type": "list", "pre": [0], "post": [0],
+                                          "weight": [weight]}}],
+        "probes": []})
+    trace = float_run(expand(net))
+    spike_ticks = np.flatnonzero(trace.spikes[:, 0])
+    assert spike_ticks.size >= 1
+    t = int(spike_ticks[0])
+    assert np.all(trace.I_syn[:t + 3, 1] == 0)
+    assert trace.I_syn[t + 3, 1] == pytest.approx(weight, rel=1e-12)

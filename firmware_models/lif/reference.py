@@ -339,7 +339,7 @@ def simulate(p: LifPhysical, dt: float, ticks: int, *, n: int | None = None,
              method: str = "exact",
              seed: int | None = None,
              noise: np.ndarray | None = None,
-             V0=None, I0=None, Theta0=None) -> FloatTrace:
+             V0=None, I0=None, Theta0=None, feedback=None) -> FloatTrace:
     r"""Run ``n`` neurons of ``p`` for ``ticks`` ticks of ``dt`` seconds (module docstring).
 
     ``syn_input[k]`` (A) is the jump of ``I_syn`` arriving in tick ``k``; ``I_ext[k]``
@@ -350,6 +350,11 @@ def simulate(p: LifPhysical, dt: float, ticks: int, *, n: int | None = None,
     ``V`` is held). Per-tick arrays are 2-D, ``(ticks, n)`` or broadcastable to it
     (``(ticks, 1)``, ``(1, n)``). Initial state: ``V0`` (default ``E_L``), ``I0``
     (default 0), ``Theta0`` (default 0), no neuron refractory.
+
+    ``feedback(k, fired, future)``, when given, is called after every tick ``k`` with the
+    spikes of that tick and a ``(ticks, n)`` array of jumps (A) it may add to for later
+    ticks (``future[k']`` joins ``syn_input[k']``): how a network of these neurons feeds
+    its own spikes back through delayed synapses.
 
     ``n`` defaults to what the parameters / inputs say (1 when nothing does).
     The tick loop is in Python, every tick vectorised over neurons.
@@ -393,11 +398,14 @@ def simulate(p: LifPhysical, dt: float, ticks: int, *, n: int | None = None,
     out_Theta = np.empty((ticks, n))
     out_spikes = np.zeros((ticks, n), dtype=bool)
     ref = np.zeros(n, dtype=np.int64)
+    future = np.zeros((ticks, n)) if feedback is not None else None
 
     for k in range(ticks):
         I = a_s * I
         if syn is not None:
             I = I + syn[k]
+        if future is not None:
+            I = I + future[k]
         drive = I + q.I_bias
         if ext is not None:
             drive = drive + ext[k]
@@ -422,6 +430,8 @@ def simulate(p: LifPhysical, dt: float, ticks: int, *, n: int | None = None,
             if adaptive:
                 Theta = np.where(fired, Theta + q.alpha, Theta)
         out_V[k], out_I[k], out_Theta[k], out_spikes[k] = V, I, Theta, fired
+        if feedback is not None:
+            feedback(k, fired, future)
     return FloatTrace(dt, out_V, out_I, out_Theta, out_spikes)
 
 
