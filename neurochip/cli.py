@@ -131,6 +131,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--plot", help="save a spike raster of the probes to this .png file")
     run.add_argument("--force", action="store_true", help="overwrite --out / --plot")
     run.add_argument("--quiet", action="store_true", help="no progress bar or report")
+
+    comp = commands.add_parser("compile", help="compile a netlist into binary core images")
+    comp.add_argument("netlist", help="netlist file (.json or .toml)")
+    comp.add_argument("-o", "--out", required=True, help="directory for the images and report")
+    comp.add_argument("--mesh", type=_mesh, default=(2, 2), help="cores as WxH (2x2)")
+    comp.add_argument("--slots", type=_positive_int, default=1024,
+                      help="neuron slots per core (1024)")
+    comp.add_argument("--partitioner", choices=["greedy", "sequential"], default="greedy")
+    comp.add_argument("--force", action="store_true", help="replace an existing output")
+
+    ins = commands.add_parser("inspect", help="print a core image and its bits per field")
+    ins.add_argument("image", nargs="+", help="core image file(s) (.ncim)")
     return parser
 
 
@@ -194,15 +206,13 @@ def _refuse_existing(*paths, force: bool) -> None:
 def _run(args) -> int:
     import numpy as np
 
-    from .chip import ChipSpec
     from .compiler import compile_netlist, float_run
     from .netlist import expand, load_netlist
 
     _refuse_existing(args.out, args.plot, force=args.force)
     if args.out and not args.out.endswith(".npz"):
         raise UsageError(f"--out must name a .npz file, got {args.out!r}")
-    netlist = load_netlist(args.netlist)
-    expanded = expand(netlist)
+    expanded = expand(load_netlist(args.netlist))
     ticks = args.ticks or expanded.ticks
     results: dict[str, np.ndarray] = {"dt": np.array(expanded.dt), "ticks": np.array(ticks)}
     if args.float:
@@ -211,10 +221,7 @@ def _run(args) -> int:
         units = {"v": "V", "i": "A", "theta": "V"}
         summary = f"float reference: {int(trace.spikes.sum())} spikes in {ticks} ticks"
     else:
-        core = CoreSpec(n_slots=args.slots, n_axons=max(4096, 4 * args.slots),
-                        synapse_words=1 << 20, routing_entries=1 << 16,
-                        max_fanout=args.mesh[0] * args.mesh[1] * 4, ref_bits=8)
-        compiled = compile_netlist(expanded, ChipSpec(*args.mesh, core=core),
+        compiled = compile_netlist(expanded, _chip_spec_for(args),
                                    partitioner=args.partitioner)
         if not args.quiet:
             print(compiled.report.format())
@@ -256,6 +263,50 @@ def _run(args) -> int:
     return 0
 
 
+def _chip_spec_for(args):
+    from .chip import ChipSpec
+
+    core = CoreSpec(n_slots=args.slots, n_axons=max(4096, 4 * args.slots),
+                    synapse_words=1 << 20, routing_entries=1 << 16,
+                    max_fanout=args.mesh[0] * args.mesh[1] * 4, ref_bits=8)
+    return ChipSpec(*args.mesh, core=core)
+
+
+def _compile(args) -> int:
+    import json
+
+    from .compiler import compile_netlist
+    from .image import write_chip_images
+    from .netlist import load_netlist
+
+    if os.path.isdir(args.out) and os.listdir(args.out) and not args.force:
+        raise UsageError(f"{args.out} exists and is not empty; pass --force to replace its "
+                         f"images and report")
+    compiled = compile_netlist(load_netlist(args.netlist), _chip_spec_for(args),
+                               partitioner=args.partitioner)
+    chip = compiled.chip
+    paths = write_chip_images(chip.spec, dict(enumerate(chip.configs)), args.out,
+                              overwrite=args.force)
+    report = compiled.report
+    with open(os.path.join(args.out, "report.txt"), "w") as f:
+        f.write(report.format() + "\n")
+    with open(os.path.join(args.out, "report.json"), "w") as f:
+        json.dump(report.to_dict(), f, indent=1)
+    print(report.format())
+    print(f"wrote {len(paths) - 1} core images, manifest.json, report.txt and report.json "
+          f"to {os.path.abspath(args.out)}")
+    return 0
+
+
+def _inspect(args) -> int:
+    from .image import describe_image
+
+    for path in args.image:
+        with open(path, "rb") as f:
+            print(describe_image(f.read(), path))
+    return 0
+
+
 def _raster(expanded, spikes, path: str) -> None:
     import matplotlib
     matplotlib.use("Agg")
@@ -283,7 +334,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return 2
-        return {"demo": _demo, "throughput": _throughput, "run": _run}[args.command](args)
+        return {"demo": _demo, "throughput": _throughput, "run": _run, "compile": _compile,
+                "inspect": _inspect}[args.command](args)
     except BrokenPipeError:  # output piped into a reader that stopped early (e.g. head)
         sys.stderr.close()
         return 0

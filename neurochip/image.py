@@ -327,7 +327,7 @@ def _fail(source: str, message: str):
 
 def _read_header(data: bytes) -> dict:
     values = Reader(Bits.from_bytes(data[:HEADER_BITS // 8])).read_list(HEADER_FORMAT)
-    return {name: value for (name, _), value in zip(HEADER, values)}
+    return {name: value for (name, _), value in zip(HEADER, values, strict=True)}
 
 
 def _check_frame(data: bytes, source: str) -> None:
@@ -428,10 +428,11 @@ def decode_core(data: bytes, source: str = "<bytes>") -> CoreImage:
     if int(fanout.sum()) != entries:
         _fail(source, f"slots' routing counts add up to {int(fanout.sum())} entries, the "
                       f"header says {entries}")
-    synapses = SynapseMemory(np.concatenate([[0], np.cumsum(row_length)]).astype(np.int64),
-                             slot, w, w_exp)
-    routes = RoutingTable(np.concatenate([[0], np.cumsum(fanout)]).astype(np.int64),
-                          core, axon, delay)
+    # through from_lists, so the arrays have the dtypes every SynapseMemory has
+    synapses = SynapseMemory.from_lists(axons, np.repeat(np.arange(axons), row_length),
+                                        slot, w, w_exp)
+    routes = RoutingTable.from_lists(slots, np.repeat(np.arange(slots), fanout), axon, delay,
+                                     core)
     try:
         validate_core(spec, LIF, params, synapses, routes, core_id, width * height)
     except SpecError as error:
@@ -694,16 +695,21 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m neurochip.image IMAGE...", file=sys.stderr)
         return 2
     status = 0
-    for k, name in enumerate(paths):
-        try:
-            data = Path(name).read_bytes()
-            print(("\n" if k else "") + describe_image(data, name))
-        except OSError as error:
-            print(f"{name}: cannot read: {error.strerror}", file=sys.stderr)
-            status = 1
-        except ImageError as error:
-            print(error, file=sys.stderr)
-            status = 1
+    try:
+        for k, name in enumerate(paths):
+            try:
+                data = Path(name).read_bytes()
+            except OSError as error:
+                print(f"{name}: cannot read: {error.strerror}", file=sys.stderr)
+                status = 1
+                continue
+            try:
+                print(("\n" if k else "") + describe_image(data, name))
+            except ImageError as error:
+                print(error, file=sys.stderr)
+                status = 1
+    except BrokenPipeError:  # output piped into a reader that stopped early (e.g. head)
+        sys.stderr.close()
     return status
 
 

@@ -91,3 +91,25 @@ def test_run_reports_a_bad_netlist_in_one_line(tmp_path):
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "bad.json" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_compile_writes_images_that_inspect_reads_and_boot(tmp_path):
+    import numpy as np
+
+    from neurochip.image import load_chip
+    example = Path(__file__).parent.parent / "examples" / "balanced.json"
+    result = neurochip("compile", str(example), "-o", "out", "--mesh", "2x1", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["core-0000.ncim", "core-0001.ncim", "manifest.json", "report.json",
+                     "report.txt"]
+    shown = neurochip("inspect", "out/core-0001.ncim", cwd=tmp_path)
+    assert shown.returncode == 0 and "capacity use:" in shown.stdout
+    chip = load_chip(tmp_path / "out")
+    assert chip.spec.width == 2 and chip.n == 100
+    assert np.isfinite(chip.run(10, timing=False).spikes.sum())
+    again = neurochip("compile", str(example), "-o", "out", cwd=tmp_path)
+    assert again.returncode == 2 and "pass --force" in again.stderr
+    (tmp_path / "broken.ncim").write_bytes(b"XXXX" + bytes(80))
+    bad = neurochip("inspect", "broken.ncim", cwd=tmp_path)
+    assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "magic" in bad.stderr
