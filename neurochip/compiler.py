@@ -49,8 +49,11 @@ def sequential_partition(n: int, n_cores: int, slots: int) -> np.ndarray:
 def inter_core_entries(core_of: np.ndarray, pre: np.ndarray, post: np.ndarray,
                        delay: np.ndarray) -> int:
     """Routing entries that leave their core: one per (neuron, other core, delay)."""
-    keys = np.unique(np.stack([pre, core_of[post], delay]), axis=1)
-    return int(np.count_nonzero(core_of[keys[0]] != keys[1]))
+    n_cores = int(core_of.max()) + 1 if core_of.size else 1
+    span = int(delay.max()) + 1 if delay.size else 1
+    keys = np.unique((pre.astype(np.int64) * n_cores + core_of[post]) * span + delay)
+    source, dest = np.divmod(keys // span, n_cores)
+    return int(np.count_nonzero(core_of[source] != dest))
 
 
 def greedy_partition(n: int, pre: np.ndarray, post: np.ndarray, n_cores: int, slots: int,
@@ -280,11 +283,13 @@ def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
     slots = core_spec.n_slots
     sequential = sequential_partition(n, spec.n_cores, slots)
     core_of = sequential
+    crossing = crossing_sequential = inter_core_entries(sequential, net.pre, net.post,
+                                                        net.delay)
     if partitioner == "greedy":
         candidate = greedy_partition(n, net.pre, net.post, spec.n_cores, slots, seed=seed)
-        if (inter_core_entries(candidate, net.pre, net.post, net.delay)
-                < inter_core_entries(sequential, net.pre, net.post, net.delay)):
-            core_of = candidate  # never worse than contiguous blocks
+        crossing_candidate = inter_core_entries(candidate, net.pre, net.post, net.delay)
+        if crossing_candidate < crossing_sequential:  # never worse than contiguous blocks
+            core_of, crossing = candidate, crossing_candidate
     chip, input_map = place(net, core_of, spec)
     slot_of = neuron_slots(core_of, spec.n_cores)
 
@@ -305,9 +310,7 @@ def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
         cores=tuple(uses), parameter_errors=q.errors, weight_error=qw.error,
         weights_clipped=qw.clipped, weights_zeroed=qw.zeroed, w_exp=qw.w_exp,
         delays_rounded=delays_rounded,
-        inter_core_entries=inter_core_entries(core_of, net.pre, net.post, net.delay),
-        inter_core_entries_sequential=inter_core_entries(sequential, net.pre, net.post,
-                                                         net.delay))
+        inter_core_entries=crossing, inter_core_entries_sequential=crossing_sequential)
     return CompiledNetwork(chip, ex, q, core_of, slot_of, input_map,
                            (ex.event_tick.astype(np.int64), event_channel),
                            (starts, biases), report, net)

@@ -73,9 +73,14 @@ def neuron_slots(core_of: np.ndarray, n_cores: int) -> np.ndarray:
 
 def _group(core_of_target: np.ndarray, source: np.ndarray, key: np.ndarray):
     """Distinct (destination core, source, key) triples and each synapse's triple index."""
-    triples = np.stack([core_of_target, source, key], axis=1)
-    unique, inverse = np.unique(triples, axis=0, return_inverse=True)
-    return unique, inverse.ravel()
+    if core_of_target.size == 0:
+        return np.zeros((0, 3), dtype=np.int64), np.zeros(0, dtype=np.int64)
+    s_span = int(source.max()) + 1
+    k_span = int(key.max()) + 1
+    combined = (core_of_target.astype(np.int64) * s_span + source) * k_span + key
+    unique, inverse = np.unique(combined, return_inverse=True)
+    core_source, k = np.divmod(unique, k_span)
+    return np.stack([*np.divmod(core_source, s_span), k], axis=1), inverse.ravel()
 
 
 def place(net: Network, core_of: np.ndarray, spec: ChipSpec,
