@@ -33,7 +33,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, NoReturn
 
@@ -47,9 +47,12 @@ MODELS = ("lif",)
 LIF_PARAMS = (*NUMERIC_FIELDS, "reset")
 RECORDABLE = ("spikes", "v", "i", "theta")
 TICK_TOLERANCE = 1e-9   # in ticks: how close to a grid point a time counts as on it
+MAX_COUNT = 2**31 - 1   # largest population size, run length in ticks, Poisson fan-in
+MAX_EVENTS_PER_TICK = 1e6  # largest mean Poisson events per tick and neuron
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 _INDEX_KEY = re.compile(r"(0|[1-9][0-9]*)\Z")
 _ROW_CHUNK = 1 << 22    # random draws per chunk when expanding large rules
+SPARSE_FRACTION = 0.125  # random rules at most this dense draw only their synapses
 
 _DEFAULTS = {f: getattr(LifPhysical, f) for f in LIF_PARAMS}
 # (test on a float, what the value must be) for the parameters that have a domain
@@ -140,7 +143,7 @@ class Population:
 
     name: str
     size: int
-    params: Mapping[str, Any]
+    params: Mapping[str, Any] = field(default_factory=dict)
     model: str = "lif"
 
     def physical(self) -> LifPhysical:
@@ -203,12 +206,13 @@ class FixedFanIn(Connectivity):
 @dataclass(frozen=True)
 class Projection:
     """Synapses from population ``pre`` to ``post``; ``delay`` (s) is a scalar, a tuple per
-    synapse (list connectivity) or a pre × post matrix (dense connectivity)."""
+    synapse (list connectivity) or a pre × post matrix (dense connectivity); ``None``
+    (only when built in Python) is one tick, ``dt``, which loading writes explicitly."""
 
     pre: str
     post: str
     connectivity: Connectivity
-    delay: float | tuple = 0.0
+    delay: float | tuple | None = None
 
 
 class Input:
@@ -346,9 +350,11 @@ def _nonnegative(value, path: _Path, unit: str) -> float:
     return x
 
 
-def _integer(value, path: _Path, minimum: int, what: str) -> int:
+def _integer(value, path: _Path, minimum: int, what: str, maximum: int | None = None) -> int:
     if type(value) is not int or value < minimum:
         path.fail(f"must be {what}", value)
+    if maximum is not None and value > maximum:
+        path.fail(f"must be at most {maximum}", value)
     return value
 
 
@@ -385,10 +391,11 @@ def _index(value, path: _Path, size: int, pop: str) -> int:
     return value
 
 
-def _time_in_run(value, path: _Path, duration: float) -> float:
+def _time_in_run(value, path: _Path, dt: float, duration: float) -> float:
+    """A time in ``[0, duration)`` whose tick is inside the run."""
     what = f"must be a time in [0, duration = {duration!r}) s"
     t = _number(value, path, what)
-    if not 0 <= t < duration:
+    if not (0 <= t < duration and _tick(t, dt) < round(duration / dt)):
         path.fail(what, value)
     return t
 
@@ -434,7 +441,7 @@ def _population(name: str, value, path: _Path) -> Population:
     model = _string(obj["model"], path.key("model"))
     if model not in MODELS:
         path.key("model").fail(f"unknown model (known: {', '.join(MODELS)})", model)
-    size = _integer(obj["size"], path.key("size"), 1, "a positive integer")
+    size = _integer(obj["size"], path.key("size"), 1, "a positive integer", MAX_COUNT)
     ppath = path.key("params")
     raw = obj.get("params", {})
     _object(raw, ppath, (), LIF_PARAMS, unknown="unknown parameter")
@@ -461,7 +468,8 @@ def _population(name: str, value, path: _Path) -> Population:
             params[key] = _values(value, kpath, size, why, _PARAM_DOMAIN.get(key))
     # V_reset below V_th where the reset is to a value (LifPhysical's rule)
     vreset, vth, reset = params["V_reset"], params["V_th"], params["reset"]
-    for j in range(size):
+    per_neuron = any(isinstance(x, tuple) for x in (vreset, vth, reset))
+    for j in range(size if per_neuron else 1):
         r = reset[j] if isinstance(reset, tuple) else reset
         vr = vreset[j] if isinstance(vreset, tuple) else vreset
         vt = vth[j] if isinstance(vth, tuple) else vth
@@ -636,7 +644,7 @@ def _input(value, path: _Path, ctx: _Context) -> Input:
                            f"{size} neurons)", key)
             kpath = tpath.key(key)
             _list(ts, kpath, "must be a list of times (s)")
-            times[int(key)] = tuple(_time_in_run(t, kpath.at(j), ctx.duration)
+            times[int(key)] = tuple(_time_in_run(t, kpath.at(j), ctx.dt, ctx.duration)
                                     for j, t in enumerate(ts))
         return SpikeInput(target, weight, times)
     neurons = _neurons(obj, path, size, target)
@@ -647,8 +655,13 @@ def _input(value, path: _Path, ctx: _Context) -> Input:
                        (lambda x: x >= 0, "must be >= 0 (Hz)"))
         weight = _values(obj["weight"], path.key("weight"), count, why)
         seed = _seed(obj["seed"], path.key("seed")) if "seed" in obj else None
-        fan_in = _integer(obj.get("fan_in", 1), path.key("fan_in"), 1, "a positive integer")
-        start = _time_in_run(obj.get("start", 0.0), path.key("start"), ctx.duration)
+        fan_in = _integer(obj.get("fan_in", 1), path.key("fan_in"), 1, "a positive integer",
+                          MAX_COUNT)
+        top = max(rate) if isinstance(rate, tuple) else rate
+        if top * fan_in * ctx.dt > MAX_EVENTS_PER_TICK:
+            path.key("rate").fail(f"rate × fan_in × dt must be at most {MAX_EVENTS_PER_TICK:g} "
+                                  f"events per tick per neuron (fan_in = {fan_in})", top)
+        start = _time_in_run(obj.get("start", 0.0), path.key("start"), ctx.dt, ctx.duration)
         stop = None
         if "stop" in obj:
             what = f"must be a time in [start = {start!r}, duration = {ctx.duration!r}] s"
@@ -663,7 +676,7 @@ def _input(value, path: _Path, ctx: _Context) -> Input:
     times_list = _list(obj["times"], tpath, "must be a list of times (s)")
     if not times_list:
         tpath.fail("must list at least one step")
-    step_times = tuple(_time_in_run(t, tpath.at(j), ctx.duration)
+    step_times = tuple(_time_in_run(t, tpath.at(j), ctx.dt, ctx.duration)
                        for j, t in enumerate(times_list))
     for j in range(1, len(step_times)):
         a, b = _tick(step_times[j - 1], ctx.dt), _tick(step_times[j], ctx.dt)
@@ -718,6 +731,9 @@ def netlist_from_dict(data, source: str = "<dict>") -> Netlist:
     dt = _positive(obj["dt"], root.key("dt"), "seconds")
     duration = _positive(obj["duration"], root.key("duration"), "seconds")
     ticks = duration / dt
+    if not ticks <= MAX_COUNT:
+        root.key("duration").fail(f"must be at most {MAX_COUNT} ticks of dt = {dt!r} s",
+                                  obj["duration"])
     if abs(ticks - round(ticks)) > TICK_TOLERANCE * max(1.0, ticks) or round(ticks) < 1:
         root.key("duration").fail(f"must be a whole number of ticks of dt = {dt!r} s",
                                   obj["duration"])
@@ -869,7 +885,8 @@ def netlist_to_dict(netlist: Netlist) -> dict:
         "duration": netlist.duration, "seed": netlist.seed,
         "populations": {p.name: {"model": p.model, "size": p.size, "params": dict(p.params)}
                         for p in netlist.populations},
-        "projections": [{"pre": pr.pre, "post": pr.post, "delay": pr.delay,
+        "projections": [{"pre": pr.pre, "post": pr.post,
+                         **({} if pr.delay is None else {"delay": pr.delay}),
                          "connectivity": _connectivity_dict(pr.connectivity)}
                         for pr in netlist.projections],
         "inputs": [_input_dict(i) for i in netlist.inputs],
@@ -998,6 +1015,37 @@ def _draw_weights(weight: Weight, count: int, rng) -> np.ndarray:
     return np.full(count, float(weight))
 
 
+def _distinct_per_row(rng, row: np.ndarray, m: int, exclude_self: bool) -> np.ndarray:
+    """For each entry of ``row`` (sorted) a value in ``0..m-1``, distinct within a row and,
+    with ``exclude_self``, never equal to the row itself; returned sorted within each row.
+
+    Every entry is drawn uniformly (``integers``), then the entries that repeat an earlier
+    entry of their row are drawn again until none does. The rule treats all values alike,
+    so each row's set is a uniform random subset of its size.
+    """
+    def draw(rows):
+        values = rng.integers(0, m - exclude_self, size=rows.size)
+        return values + (values >= rows) if exclude_self else values
+
+    values = draw(row)
+    check = None                                   # None: every entry
+    while True:
+        keys = row * m + values if check is None else row[check] * m + values[check]
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        repeats = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1]) + 1
+        if not repeats.size:
+            break
+        again = order[repeats] if check is None else check[order[repeats]]
+        values[again] = draw(row[again])
+        bad = np.unique(row[again])                # re-check only the rows redrawn
+        lo, hi = np.searchsorted(row, bad, "left"), np.searchsorted(row, bad, "right")
+        lengths = hi - lo
+        check = np.arange(lengths.sum()) + np.repeat(lo - np.cumsum(lengths) + lengths,
+                                                     lengths)
+    return np.sort(row * m + values) - row * m     # rows are sorted: sort within each row
+
+
 def _synapses(proj: Projection, index: int, n_pre: int, n_post: int, seed: int):
     """Local (pre, post, weight, delay) of one projection."""
     c = proj.connectivity
@@ -1014,31 +1062,46 @@ def _synapses(proj: Projection, index: int, n_pre: int, n_post: int, seed: int):
         d = np.broadcast_to(np.asarray(proj.delay, dtype=float), w.shape)
         return pre.astype(np.int64), post.astype(np.int64), w[pre, post], d[pre, post].copy()
     rng = _rng(c.seed, seed, 0, index)
-    rows = max(1, _ROW_CHUNK // max(1, n_pre if isinstance(c, FixedFanIn) else n_post))
+    exclude = same and not c.self_connections
     pres, posts = [], []
     if isinstance(c, FixedProbability):
-        for i0 in range(0, n_pre, rows):
-            i1 = min(n_pre, i0 + rows)
-            mask = rng.random((i1 - i0, n_post)) < c.p
-            if same and not c.self_connections:
-                i = np.arange(i0, i1)
-                mask[i - i0, i] = False
-            a, b = np.nonzero(mask)
-            pres.append(a + i0)
-            posts.append(b)
+        others = n_post - exclude                  # candidates per pre neuron
+        if c.p <= SPARSE_FRACTION:
+            # a Bernoulli(p) choice of each pair = a Binomial(others, p) count per pre
+            # neuron, then that many distinct post neurons uniformly
+            counts = rng.binomial(others, c.p, size=n_pre)
+            pre = np.repeat(np.arange(n_pre, dtype=np.int64), counts)
+            post = _distinct_per_row(rng, pre, n_post, exclude)
+            pres.append(pre)
+            posts.append(post)
+        else:
+            rows = max(1, _ROW_CHUNK // max(1, n_post))
+            for i0 in range(0, n_pre, rows):
+                i1 = min(n_pre, i0 + rows)
+                mask = rng.random((i1 - i0, n_post)) < c.p
+                if exclude:
+                    i = np.arange(i0, i1)
+                    mask[i - i0, i] = False
+                a, b = np.nonzero(mask)
+                pres.append(a + i0)
+                posts.append(b)
     else:
-        for j0 in range(0, n_post, rows):
-            j1 = min(n_post, j0 + rows)
-            keys = rng.random((j1 - j0, n_pre))
-            if same and not c.self_connections:
-                j = np.arange(j0, j1)
-                keys[j - j0, j] = 2.0                     # never among the n smallest
-            if c.n == 0:
-                chosen = np.zeros((j1 - j0, 0), dtype=np.int64)
-            else:
+        others = n_pre - exclude                   # candidates per post neuron
+        if c.n <= SPARSE_FRACTION * others:
+            post = np.repeat(np.arange(n_post, dtype=np.int64), c.n)
+            pres.append(_distinct_per_row(rng, post, n_pre, exclude))
+            posts.append(post)
+        else:
+            rows = max(1, _ROW_CHUNK // max(1, n_pre))
+            for j0 in range(0, n_post, rows):
+                j1 = min(n_post, j0 + rows)
+                keys = rng.random((j1 - j0, n_pre))
+                if exclude:
+                    j = np.arange(j0, j1)
+                    keys[j - j0, j] = 2.0                 # never among the n smallest
                 chosen = np.sort(np.argpartition(keys, c.n - 1, axis=1)[:, :c.n], axis=1)
-            pres.append(chosen.ravel())
-            posts.append(np.repeat(np.arange(j0, j1), c.n))
+                pres.append(chosen.ravel())
+                posts.append(np.repeat(np.arange(j0, j1), c.n))
     pre = np.concatenate(pres).astype(np.int64) if pres else np.zeros(0, np.int64)
     post = np.concatenate(posts).astype(np.int64) if posts else np.zeros(0, np.int64)
     weight = _draw_weights(c.weight, pre.size, rng)
@@ -1104,8 +1167,11 @@ def expand(netlist: Netlist) -> ExpandedNetwork:
                       np.full(pre.size, index, dtype=np.int64)))
 
     def cat(i, dtype):
-        return (np.concatenate([p[i] for p in parts]).astype(dtype) if parts
-                else np.zeros(0, dtype=dtype))
+        if not parts:
+            return np.zeros(0, dtype=dtype)
+        if len(parts) == 1:
+            return np.ascontiguousarray(parts[0][i], dtype=dtype)
+        return np.concatenate([p[i] for p in parts]).astype(dtype, copy=False)
 
     events = []
     currents = []
