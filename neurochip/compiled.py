@@ -160,7 +160,7 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
                t_phase, t_work, t_links, t_cycles, pk_ptr, pk_src, pk_dst, pk_inject,
                pk_arrive, pk_capacity, max_packets):
     """Run up to ``n_ticks`` ticks; returns (ticks done, status)."""
-    n = S.shape[1]
+    n = S.shape[0]
     depth = head.size
     acc = np.zeros(n, np.int64)
     words = np.zeros(n, np.int64)
@@ -188,9 +188,7 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
         for q in range(in_ptr[k], in_ptr[k + 1]):
             schedule(pool_axon, pool_count, pool_next, head, free, row, in_axon[q],
                      in_count[q])
-        # delivery
-        for j in range(n):
-            acc[j] = 0
+        # delivery (the step leaves acc at zero for the next tick)
         if timing_on:
             for c in range(n_cores):
                 t_work[k, 0, c] = 0
@@ -237,7 +235,7 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
         for r in range(4):
             if record_flags[r + 1]:
                 for j in range(n):
-                    rec_regs[r, k, j] = S[r, j]
+                    rec_regs[r, k, j] = S[j, r]
         if not timing_on:
             continue
         # timing: the three phases of every core

@@ -4,8 +4,9 @@ One pass over the slots; each overflow is tagged with the phase of the tick that
 it (``acc``, ``i``, ``v`` integration, ``v`` subtract reset, ``theta`` spike jump: the
 order the numpy kernel writes its registers) so that strict mode names the same first
 overflow.
-Parameters and state travel as 2-D ``int64`` arrays, one row per field in the order of
-``LifParams`` and ``LifState``. Checked bit for bit against ``kernel.lif_step`` by
+Parameters and state travel as 2-D integer arrays, one row per slot and one column per
+field in the order of ``LifParams`` and ``LifState`` (a slot's fields side by side: one
+stream of memory per array in the tick's single pass). Checked bit for bit against ``kernel.lif_step`` by
 tests/test_backends.py.
 """
 
@@ -39,18 +40,19 @@ def _narrow(array: np.ndarray) -> np.ndarray:
 
 
 def pack_params(p: LifParams) -> np.ndarray:
-    return _narrow(np.stack([getattr(p, f.name) for f in fields(LifParams)]))
+    """(slots, fields): one slot's parameters side by side, read together in a tick."""
+    return _narrow(np.stack([getattr(p, f.name) for f in fields(LifParams)], axis=1))
 
 
 def pack_state(s: LifState, wide: bool = False) -> np.ndarray:
     """The registers as rows; int32 unless ``wide`` (a register can leave the int32
     range: an unsigned 32-bit theta) or a value needs more."""
-    array = np.stack([getattr(s, f.name) for f in fields(LifState)])
+    array = np.stack([getattr(s, f.name) for f in fields(LifState)], axis=1)
     return array.astype(np.int64) if wide else _narrow(array)
 
 
 def unpack_state(array: np.ndarray) -> LifState:
-    return LifState(*(array[k].copy() for k in range(len(fields(LifState)))))
+    return LifState(*(array[:, k].copy() for k in range(len(fields(LifState)))))
 
 
 @njit(cache=True, inline="always")
@@ -90,7 +92,8 @@ def clip_or_wrap(x, lo, hi, bits, signed, wrap):
 @njit(cache=True)
 def lif_step_compiled(P, S, S_new, acc, words, noisy, lo, hi, bits, signed, wrap, rounding,
                       check, counts, fired, idle, error):
-    """One tick for every slot: ``S`` (read) to ``S_new`` (written); ``fired``/``idle`` out.
+    """One tick for every slot: ``S`` (read) to ``S_new`` (written); ``fired``/``idle`` out;
+    ``acc`` is consumed (left at zero).
 
     Slots are independent, so each is done in one pass; overflow counts do not depend on
     the order, and in strict mode ``error`` (3 int64: phase, slot, value; phase -1 when
@@ -98,7 +101,7 @@ def lif_step_compiled(P, S, S_new, acc, words, noisy, lo, hi, bits, signed, wrap
     which writes each register for all slots in turn, reports first. After an error
     ``S_new`` must be discarded.
     """
-    n = S.shape[1]
+    n = S.shape[0]
     error[0] = -1
     lo_acc, hi_acc, bits_acc, signed_acc = lo[ACC], hi[ACC], bits[ACC], signed[ACC]
     lo_i, hi_i, bits_i, signed_i = lo[I], hi[I], bits[I], signed[I]
@@ -109,51 +112,52 @@ def lif_step_compiled(P, S, S_new, acc, words, noisy, lo, hi, bits, signed, wrap
         if a < lo_acc or a > hi_acc:
             note_overflow(ACC, 0, j, a, check, counts, error)
             a = clip_or_wrap(a, lo_acc, hi_acc, bits_acc, signed_acc, wrap)
-        i0 = np.int64(S[0, j])  # int64 arithmetic whatever the storage
-        i = i0 - shift(i0, np.int64(P[K_I, j]), rounding) + a
+        i0 = np.int64(S[j, 0])  # int64 arithmetic whatever the storage
+        i = i0 - shift(i0, np.int64(P[j, K_I]), rounding) + a
         if i < lo_i or i > hi_i:
             note_overflow(I, 1, j, i, check, counts, error)
             i = clip_or_wrap(i, lo_i, hi_i, bits_i, signed_i, wrap)
-        S_new[0, j] = i
+        S_new[j, 0] = i
 
-        v = np.int64(S[1, j])
-        ref = np.int64(S[3, j])
+        v = np.int64(S[j, 1])
+        ref = np.int64(S[j, 3])
         refractory = ref > 0
         if refractory:
             new_v = v
             new_ref = ref - 1
         else:
-            new_v = v - shift(v, np.int64(P[K_V, j]), rounding) + i + np.int64(P[BIAS, j])
+            new_v = v - shift(v, np.int64(P[j, K_V]), rounding) + i + np.int64(P[j, BIAS])
             if noisy:
-                m = np.int64(P[NOISE_BITS, j])
+                m = np.int64(P[j, NOISE_BITS])
                 new_v += (((words[j] & ((1 << m) - 1)) - ((1 << m) >> 1))
-                          << np.int64(P[NOISE_SHIFT, j]))
+                          << np.int64(P[j, NOISE_SHIFT]))
             if new_v < lo_v or new_v > hi_v:
                 note_overflow(V, 2, j, new_v, check, counts, error)
                 new_v = clip_or_wrap(new_v, lo_v, hi_v, bits_v, signed_v, wrap)
             new_ref = ref
-        theta0 = np.int64(S[2, j])
-        theta = theta0 - shift(theta0, np.int64(P[K_THETA, j]), rounding)
-        threshold = np.int64(P[V_TH, j]) + theta
+        theta0 = np.int64(S[j, 2])
+        theta = theta0 - shift(theta0, np.int64(P[j, K_THETA]), rounding)
+        threshold = np.int64(P[j, V_TH]) + theta
         spike = (not refractory) and new_v >= threshold
         fired[j] = spike
         idle[j] = (v == 0 and i0 == 0 and theta0 == 0 and ref == 0 and acc[j] == 0
-                   and P[BIAS, j] == 0 and P[NOISE_BITS, j] == 0 and not spike)
+                   and P[j, BIAS] == 0 and P[j, NOISE_BITS] == 0 and not spike)
+        acc[j] = 0  # consumed: ready for the next tick's delivery
         if spike:
-            mode = P[RESET_MODE, j]
+            mode = P[j, RESET_MODE]
             if mode == 0:
-                new_v = np.int64(P[V_RESET, j])
+                new_v = np.int64(P[j, V_RESET])
             elif mode == 1:
                 new_v = new_v - threshold
                 if new_v < lo_v or new_v > hi_v:
                     note_overflow(V, 3, j, new_v, check, counts, error)
                     new_v = clip_or_wrap(new_v, lo_v, hi_v, bits_v, signed_v, wrap)
-            new_ref = np.int64(P[T_REF, j])
-            if P[ALPHA, j] != 0:
-                theta = theta + np.int64(P[ALPHA, j])
+            new_ref = np.int64(P[j, T_REF])
+            if P[j, ALPHA] != 0:
+                theta = theta + np.int64(P[j, ALPHA])
                 if theta < lo_t or theta > hi_t:
                     note_overflow(THETA, 4, j, theta, check, counts, error)
                     theta = clip_or_wrap(theta, lo_t, hi_t, bits_t, signed_t, wrap)
-        S_new[1, j] = new_v
-        S_new[2, j] = theta
-        S_new[3, j] = new_ref
+        S_new[j, 1] = new_v
+        S_new[j, 2] = theta
+        S_new[j, 3] = new_ref
