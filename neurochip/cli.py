@@ -116,13 +116,22 @@ def build_parser() -> argparse.ArgumentParser:
                     help="write PREFIX-core-load.png and PREFIX-cycles.png")
     tp.add_argument("--force", action="store_true", help="overwrite existing plot files")
 
-    run = commands.add_parser("run", help="run a netlist (.json/.toml) end to end")
-    run.add_argument("netlist", help="netlist file (.json or .toml)")
+    run = commands.add_parser("run", help="run a netlist (.json/.toml) or NIR graph (.nir)")
+    run.add_argument("netlist", help="netlist file (.json or .toml) or NIR graph (.nir)")
+    run.add_argument("--input", help="NIR only: input array file (.npy, or .npz with one "
+                                     "array), ticks × input size; zero input when absent")
+    run.add_argument("--dt", type=_positive_float, default=1.0,
+                     help="NIR only: tick length in milliseconds (1.0)")
+    run.add_argument("--reset", choices=["auto", "value", "subtract", "none"], default="auto",
+                     help="NIR only: reset mode (auto: as the exporter's simulator does)")
     run.add_argument("--ticks", type=_positive_int, help="ticks to run (the netlist's duration)")
     run.add_argument("--mesh", type=_mesh, default=(2, 2), help="cores as WxH (2x2)")
     run.add_argument("--slots", type=_positive_int, default=1024,
                      help="neuron slots per core (1024)")
     run.add_argument("--partitioner", choices=["greedy", "sequential"], default="greedy")
+    run.add_argument("--v-bits", type=int, default=16,
+                     help="membrane (and threshold, bias) width in bits (16)")
+    run.add_argument("--i-bits", type=int, default=16, help="current width in bits (16)")
     run.add_argument("--backend", choices=["compiled", "numpy"],
                      help="emulator backend (compiled when numba is installed)")
     run.add_argument("--float", action="store_true",
@@ -139,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("--slots", type=_positive_int, default=1024,
                       help="neuron slots per core (1024)")
     comp.add_argument("--partitioner", choices=["greedy", "sequential"], default="greedy")
+    comp.add_argument("--v-bits", type=int, default=16,
+                     help="membrane (and threshold, bias) width in bits (16)")
+    comp.add_argument("--i-bits", type=int, default=16, help="current width in bits (16)")
     comp.add_argument("--force", action="store_true", help="replace an existing output")
 
     ins = commands.add_parser("inspect", help="print a core image and its bits per field")
@@ -212,10 +224,25 @@ def _run(args) -> int:
     _refuse_existing(args.out, args.plot, force=args.force)
     if args.out and not args.out.endswith(".npz"):
         raise UsageError(f"--out must name a .npz file, got {args.out!r}")
-    expanded = expand(load_netlist(args.netlist))
-    ticks = args.ticks or expanded.ticks
+    _nir_input = None
+    if args.netlist.endswith(".nir"):
+        expanded, _nir_input = _load_nir_run(args)
+        ticks = args.ticks or expanded.ticks
+    else:
+        if args.input:
+            raise UsageError("--input is for NIR graphs; a netlist holds its own inputs")
+        expanded = expand(load_netlist(args.netlist))
+        ticks = args.ticks or expanded.ticks
     results: dict[str, np.ndarray] = {"dt": np.array(expanded.dt), "ticks": np.array(ticks)}
-    if args.float:
+    if args.float and args.netlist.endswith(".nir"):
+        from .nir_io import run_float
+        net, x = _nir_input
+        run = run_float(net, x)
+        trace = run
+        traces = {"spikes": run.spikes, "v": run.V, "i": run.I_syn}
+        units = {"v": "V", "i": "A"}
+        summary = f"float reference: {int(run.spikes.sum())} spikes in {ticks} ticks"
+    elif args.float:
         trace = float_run(expanded, ticks)
         traces = {"spikes": trace.spikes, "v": trace.V, "i": trace.I_syn, "theta": trace.Theta}
         units = {"v": "V", "i": "A", "theta": "V"}
@@ -263,12 +290,46 @@ def _run(args) -> int:
     return 0
 
 
+def _load_nir_run(args):
+    """A NIR graph as an expanded network with its input events, and the input array."""
+    import numpy as np
+
+    from .compiler import with_input_events
+    from .netlist import expand
+    from .nir_io import load_nir
+
+    net = load_nir(args.netlist, dt=args.dt * 1e-3, reset=args.reset)
+    if args.input:
+        data = np.load(args.input)
+        if hasattr(data, "files"):
+            if len(data.files) != 1:
+                raise UsageError(f"{args.input}: expected one array, found "
+                                 f"{', '.join(data.files)}")
+            data = data[data.files[0]]
+        x = net.input_array(data)
+    else:
+        x = np.zeros((args.ticks or 100, net.n_inputs))
+    ticks = args.ticks or x.shape[0]
+    if x.shape[0] < ticks:
+        x = np.concatenate([x, np.zeros((ticks - x.shape[0], x.shape[1]))])
+    expanded = expand(net.netlist_for(ticks))
+    if not args.float:
+        expanded = with_input_events(expanded, net.input_channel, net.input_post,
+                                     net.input_weight, net.input_delay, x[:ticks])
+    return expanded, (net, x[:ticks])
+
+
 def _chip_spec_for(args):
     from .chip import ChipSpec
 
-    core = CoreSpec(n_slots=args.slots, n_axons=max(4096, 4 * args.slots),
-                    synapse_words=1 << 20, routing_entries=1 << 16,
-                    max_fanout=args.mesh[0] * args.mesh[1] * 4, ref_bits=8)
+    try:
+        core = CoreSpec(n_slots=args.slots, n_axons=max(4096, 4 * args.slots),
+                        synapse_words=1 << 20, routing_entries=1 << 16,
+                        max_fanout=args.mesh[0] * args.mesh[1] * 4, ref_bits=8,
+                        v_bits=args.v_bits, theta_bits=args.v_bits, i_bits=args.i_bits)
+    except SpecError as error:
+        raise UsageError(str(error).replace("CoreSpec.v_bits", "--v-bits")
+                         .replace("CoreSpec.i_bits", "--i-bits")) from None
     return ChipSpec(*args.mesh, core=core)
 
 

@@ -3,8 +3,9 @@
 Steps (docs/compiler.md):
 
 1. **expand** the netlist (``netlist.expand``): every rule drawn into explicit arrays;
-2. **quantise** the neurons (``firmware_models.lif.quantiser.quantise``: voltage scale
-   from the thresholds, leak shifts from tau/dt, bias from currents) and the weights
+2. **quantise** the neurons, each population with its own voltage scale
+   (``firmware_models.lif.quantiser.quantise_groups``: scale from the thresholds,
+   coarsened if the bias must hold a larger current; leak shifts from tau/dt) and the weights
    (one exponent for the chip, mantissas of ``w_bits``; clipped and zeroed weights are
    counted), delays to whole ticks (at least 1);
 3. **partition** the neurons onto cores: start from contiguous blocks, then move
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from firmware_models.lif.quantiser import (ParameterError, QuantisedLif, format_errors,
-                                           quantise, quantise_weights)
+                                           quantise_groups, quantise_weights)
 
 from .chip import Chip, ChipSpec
 from .engine import Recording
@@ -231,8 +232,6 @@ def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
     ex = netlist if isinstance(netlist, ExpandedNetwork) else expand(netlist)
     core_spec = spec.core
     n = ex.n
-    q = quantise(ex.params, ex.dt, core_spec, n=n)
-
     # bias over time: the population's I_bias plus dc/step currents, per segment
     boundaries = sorted({0, *[int(t) for src in ex.currents for t in src.start_ticks]})
     starts = np.array(boundaries, dtype=np.int64)
@@ -242,13 +241,19 @@ def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
             step = int(np.searchsorted(src.start_ticks, tick, side="right") - 1)
             if step >= 0:
                 currents[s, src.neurons] += src.amplitudes[step]
-    biases = np.rint((ex.params.broadcast(n).I_bias + currents) / q.scales.i_lsb)
+    total_current = ex.params.broadcast(n).I_bias + currents
+    # each population gets its own voltage scale, coarse enough for its largest current
+    groups = [ex.slice(name) for name in ex.names]
+    q = quantise_groups(ex.params, ex.dt, core_spec, groups,
+                        current_span=np.max(np.abs(total_current), axis=0))
+    biases = np.rint(total_current / q.scales.i_lsb)
     lo, hi = -(1 << (core_spec.v_bits - 1)), (1 << (core_spec.v_bits - 1)) - 1
     if biases.size and (biases.min() < lo or biases.max() > hi):
         j = int(np.argwhere((biases < lo) | (biases > hi))[0][1])
+        worst = biases[:, j][np.argmax(np.abs(biases[:, j]))]
         raise SpecError(f"neuron {j}: its input current needs a bias register of "
-                        f"{int(biases[:, j].max())} LSB, beyond the {core_spec.v_bits}-bit "
-                        f"field ({lo}..{hi})")
+                        f"{int(worst)} LSB, beyond the {core_spec.v_bits}-bit field "
+                        f"({lo}..{hi}); widen the membrane (v_bits)")
     biases = biases.astype(np.int64)
 
     # input channels: one per (neuron, distinct weight); every event is one on its channel
@@ -337,3 +342,39 @@ def float_run(ex: ExpandedNetwork, ticks: int | None = None, seed: int | None = 
 
     return simulate(ex.params, ex.dt, ticks, n=ex.n, syn_input=ex.input_jumps()[:ticks],
                     I_ext=ex.current()[:ticks], seed=seed, feedback=feedback)
+
+
+def with_input_events(ex: ExpandedNetwork, channel: np.ndarray, post: np.ndarray,
+                      weight: np.ndarray, delay: np.ndarray, counts: np.ndarray
+                      ) -> ExpandedNetwork:
+    """``ex`` with input spikes added: ``counts[k, c]`` spikes on channel ``c`` in tick
+    ``k``, each reaching neuron ``post[s]`` with ``weight[s]`` (A) in tick
+    ``k + delay[s]`` for every input synapse ``s`` of that channel (as a NIR Input node
+    drives its targets). The chip takes whole spikes: non-integer counts are refused."""
+    counts = np.asarray(counts)
+    if counts.size and (not np.all(np.isfinite(counts)) or np.any(counts < 0)
+                        or not np.array_equal(counts, np.rint(counts))):
+        bad = counts[(counts < 0) | (counts != np.rint(counts))].flat[0] if np.all(
+            np.isfinite(counts)) else "a non-finite value"
+        raise SpecError(f"the chip takes input spikes as whole counts per tick and channel, "
+                        f"got {bad}; analog input runs on the float reference (--float)")
+    ticks, n_channels = counts.shape
+    order = np.argsort(channel, kind="stable")
+    start = np.concatenate([[0], np.cumsum(np.bincount(channel, minlength=n_channels))])
+    post, weight, delay = post[order], weight[order], delay[order].astype(np.int64)
+    k, c = np.nonzero(counts)
+    lengths = start[c + 1] - start[c]
+    from .synapses import ranges
+    syn = ranges(start[c], lengths)
+    repeat = np.repeat(counts[k, c].astype(np.int64), lengths)
+    tick = np.repeat(np.repeat(k, lengths) + delay[syn], repeat)
+    neuron = np.repeat(post[syn], repeat)
+    w = np.repeat(weight[syn], repeat)
+    keep = tick < ex.ticks
+    tick, neuron, w = tick[keep], neuron[keep], w[keep]
+    events = np.lexsort((neuron, tick))
+    return replace(ex, event_tick=np.concatenate([ex.event_tick, tick[events]]),
+                   event_neuron=np.concatenate([ex.event_neuron, neuron[events]]),
+                   event_weight=np.concatenate([ex.event_weight, w[events]]),
+                   event_input=np.concatenate([ex.event_input,
+                                               np.full(events.size, -1, np.int64)]))

@@ -113,3 +113,35 @@ def test_compile_writes_images_that_inspect_reads_and_boot(tmp_path):
     (tmp_path / "broken.ncim").write_bytes(b"XXXX" + bytes(80))
     bad = neurochip("inspect", "broken.ncim", cwd=tmp_path)
     assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "magic" in bad.stderr
+
+
+def test_run_a_nir_graph_on_the_chip_and_on_the_float_reference(tmp_path):
+    import nir
+    import numpy as np
+
+    graph = nir.NIRGraph(
+        nodes={"input": nir.Input(input_type=np.array([2])),
+               "fc": nir.Linear(weight=np.array([[8.0, 2.0], [0.0, 6.0]])),
+               "lif": nir.LIF(tau=np.array([0.02, 0.02]), r=np.array([1.0, 1.0]),
+                              v_leak=np.array([0.0, 0.0]),
+                              v_threshold=np.array([1.0, 1.0])),
+               "output": nir.Output(output_type=np.array([2]))},
+        edges=[("input", "fc"), ("fc", "lif"), ("lif", "output")])
+    nir.write(tmp_path / "net.nir", graph)
+    x = (np.random.default_rng(1).random((80, 2)) < 0.3).astype(float)
+    np.save(tmp_path / "x.npy", x)
+    chip = neurochip("run", "net.nir", "--input", "x.npy", "--dt", "1", "--out", "c.npz",
+                     "--mesh", "1x1", cwd=tmp_path)
+    assert chip.returncode == 0, chip.stderr
+    floated = neurochip("run", "net.nir", "--input", "x.npy", "--dt", "1", "--float",
+                        "--quiet", "--out", "f.npz", cwd=tmp_path)
+    assert floated.returncode == 0, floated.stderr
+    c, f = np.load(tmp_path / "c.npz"), np.load(tmp_path / "f.npz")
+    spike_keys = [k for k in c.files if k.endswith(".spikes")]
+    assert spike_keys and c[spike_keys[0]].shape == (80, 2)
+    assert c[spike_keys[0]].sum() > 0 and f[spike_keys[0]].sum() > 0
+    analog = neurochip("run", "net.nir", "--input", "x.npy", "--dt", "1", cwd=tmp_path)
+    assert analog.returncode == 0
+    np.save(tmp_path / "half.npy", x * 0.5)
+    refused = neurochip("run", "net.nir", "--input", "half.npy", cwd=tmp_path)
+    assert refused.returncode == 1 and "whole counts" in refused.stderr

@@ -24,13 +24,16 @@ against it, and the report lists how far each realised value is from what was as
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
 from ..base import first_violation
 from .kernel import RESET_MODES, LifParams, param_formats
 from .reference import LifPhysical
+
+
+NEVER_FIRES = 1e10  # V: a threshold this high marks a neuron that never fires
 
 
 def tau_eff(k, dt: float):
@@ -133,8 +136,15 @@ def noise_std_lsb(noise_bits, noise_shift) -> np.ndarray:
 
 
 def quantise(p: LifPhysical, dt: float, spec, *, n: int | None = None,
-             headroom: float = 2.0, v_lsb: float | None = None) -> QuantisedLif:
-    """Register values for ``n`` neurons of ``p`` on a core of ``spec`` at tick ``dt``."""
+             headroom: float = 2.0, v_lsb: float | None = None,
+             current_span=None) -> QuantisedLif:
+    """Register values for ``n`` neurons of ``p`` on a core of ``spec`` at tick ``dt``.
+
+    ``current_span`` (A, per neuron or one) is the largest input current the bias
+    register must hold (``I_bias`` plus any dc or step input); when the threshold-based
+    voltage scale is too fine for it, the scale is coarsened until the bias fits.
+    Thresholds of 1e10 V and above mean "never fires" and do not set the scale.
+    """
     if not dt > 0:
         raise ValueError(f"dt must be positive, got {dt!r}")
     if not headroom >= 1:
@@ -144,14 +154,18 @@ def quantise(p: LifPhysical, dt: float, spec, *, n: int | None = None,
                                      "tau_theta", "alpha", "I_bias", "sigma"))
     q = p.broadcast(n)
     v_max = (1 << (spec.v_bits - 1)) - 1
-    span = np.max(np.abs(np.concatenate([q.V_th - q.E_L, q.V_reset - q.E_L])))
+    k_v = leak_shift(q.tau_m, dt, spec.max_shift)
     if v_lsb is None:
+        reachable = np.abs(q.V_th - q.E_L)[np.abs(q.V_th) < NEVER_FIRES]
+        span = np.max(np.abs(np.concatenate([reachable, q.V_reset - q.E_L])), initial=0.0)
         v_lsb = float(span * headroom / v_max)
+        if current_span is not None:
+            per_tick = q.R * np.exp2(-k_v.astype(float)) * np.abs(current_span)
+            v_lsb = max(v_lsb, float(np.max(per_tick, initial=0.0)) / v_max)
     if not v_lsb > 0:
         raise ValueError(f"voltage scale v_lsb must be positive, got {v_lsb!r} "
                          f"(V_th equals E_L?)")
 
-    k_v = leak_shift(q.tau_m, dt, spec.max_shift)
     k_i = leak_shift(q.tau_syn, dt, spec.max_shift)
     k_theta = leak_shift(q.tau_theta, dt, spec.max_shift)
     tau_m_eff = tau_eff(k_v, dt)
@@ -231,3 +245,41 @@ def quantise_weights(weights_amps, post_i_lsb, spec) -> QuantisedWeights:
     realised = (mantissa << w_exp) * np.asarray(post_i_lsb, dtype=float)
     return QuantisedWeights(mantissa, w_exp, ParameterError("w", "A", target, realised),
                             clipped, zeroed)
+
+
+def quantise_groups(p: LifPhysical, dt: float, spec, groups: list[slice], *,
+                    current_span=None, headroom: float = 2.0) -> QuantisedLif:
+    """``quantise`` each group of neurons (contiguous, in order, covering all of them) with
+    its own voltage scale, and put the results side by side: per-neuron ``v_lsb``."""
+    n = groups[-1].stop if groups else 0
+    q = p.broadcast(n)
+    span = np.broadcast_to(np.asarray(0.0 if current_span is None else current_span,
+                                      dtype=float), (n,))
+    parts = []
+    for g in groups:
+        part = replace(q, **{f: getattr(q, f)[g] for f in (
+            "C", "g_L", "E_L", "V_th", "V_reset", "T_ref", "tau_syn", "tau_theta", "alpha",
+            "I_bias", "sigma")}, reset=(list(np.atleast_1d(q.reset)[g])
+                                        if np.ndim(q.reset) else q.reset))
+        parts.append(quantise(part, dt, spec, n=g.stop - g.start, headroom=headroom,
+                              current_span=span[g]))
+    cat = np.concatenate
+    params = LifParams(**{f.name: cat([getattr(x.params, f.name) for x in parts])
+                          for f in fields(LifParams)})
+    scales = Scales(dt=dt, E_L=cat([x.scales.E_L for x in parts]),
+                    v_lsb=cat([np.full(g.stop - g.start, x.scales.v_lsb)
+                               for g, x in zip(groups, parts)]),
+                    i_lsb=cat([x.scales.i_lsb for x in parts]))
+    realised = replace(q, **{f: cat([np.broadcast_to(getattr(x.realised, f),
+                                                     (g.stop - g.start,))
+                                     for g, x in zip(groups, parts)])
+                             for f in ("C", "V_th", "V_reset", "T_ref", "tau_syn",
+                                       "tau_theta", "alpha", "I_bias", "sigma")})
+    errors = tuple(ParameterError(e.name, e.unit,
+                                  cat([np.broadcast_to(x.errors[k].target, (g.stop - g.start,))
+                                       for g, x in zip(groups, parts)]),
+                                  cat([np.broadcast_to(x.errors[k].realised,
+                                                       (g.stop - g.start,))
+                                       for g, x in zip(groups, parts)]))
+                   for k, e in enumerate(parts[0].errors))
+    return QuantisedLif(params, scales, realised, errors)
