@@ -72,6 +72,17 @@ def _override(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(f"expected NAME=NUMBER, got {text!r}") from None
 
 
+def _add_chip_options(parser: argparse.ArgumentParser) -> None:
+    """The chip a netlist is compiled onto (``_chip_spec_for``)."""
+    parser.add_argument("--mesh", type=_mesh, default=(2, 2), help="cores as WxH (2x2)")
+    parser.add_argument("--slots", type=_positive_int, default=1024,
+                        help="neuron slots per core (1024)")
+    parser.add_argument("--partitioner", choices=["greedy", "sequential"], default="greedy")
+    parser.add_argument("--v-bits", type=int, default=16,
+                        help="membrane (and threshold, bias) width in bits (16)")
+    parser.add_argument("--i-bits", type=int, default=16, help="current width in bits (16)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="neurochip", description="Bit-exact neuromorphic core emulator.")
     parser.add_argument("--version", action="version", version="neurochip 0.1.0")
@@ -125,13 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--reset", choices=["auto", "value", "subtract", "none"], default="auto",
                      help="NIR only: reset mode (auto: as the exporter's simulator does)")
     run.add_argument("--ticks", type=_positive_int, help="ticks to run (the netlist's duration)")
-    run.add_argument("--mesh", type=_mesh, default=(2, 2), help="cores as WxH (2x2)")
-    run.add_argument("--slots", type=_positive_int, default=1024,
-                     help="neuron slots per core (1024)")
-    run.add_argument("--partitioner", choices=["greedy", "sequential"], default="greedy")
-    run.add_argument("--v-bits", type=int, default=16,
-                     help="membrane (and threshold, bias) width in bits (16)")
-    run.add_argument("--i-bits", type=int, default=16, help="current width in bits (16)")
+    _add_chip_options(run)
     run.add_argument("--backend", choices=["compiled", "numpy"],
                      help="emulator backend (compiled when numba is installed)")
     run.add_argument("--float", action="store_true",
@@ -144,13 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     comp = commands.add_parser("compile", help="compile a netlist into binary core images")
     comp.add_argument("netlist", help="netlist file (.json or .toml)")
     comp.add_argument("-o", "--out", required=True, help="directory for the images and report")
-    comp.add_argument("--mesh", type=_mesh, default=(2, 2), help="cores as WxH (2x2)")
-    comp.add_argument("--slots", type=_positive_int, default=1024,
-                      help="neuron slots per core (1024)")
-    comp.add_argument("--partitioner", choices=["greedy", "sequential"], default="greedy")
-    comp.add_argument("--v-bits", type=int, default=16,
-                     help="membrane (and threshold, bias) width in bits (16)")
-    comp.add_argument("--i-bits", type=int, default=16, help="current width in bits (16)")
+    _add_chip_options(comp)
     comp.add_argument("--force", action="store_true", help="replace an existing output")
 
     ins = commands.add_parser("inspect", help="print a core image and its bits per field")
