@@ -102,8 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     tp = commands.add_parser(
         "throughput", help="estimate a chip's synaptic-event throughput and energy for a run")
-    tp.add_argument("example", nargs="?", default="random", choices=["random"],
-                    help="built-in network to run (random: the DESIGN §6 benchmark network)")
+    tp.add_argument("example", nargs="?", default="random",
+                    help="'random' (the DESIGN §6 benchmark network, the default) or a "
+                         "netlist file (.json/.toml) to compile onto the mesh and run")
     tp.add_argument("--preset", choices=sorted(PRESETS), default="reference",
                     help="timing table, energies and clock of a published chip (reference)")
     tp.add_argument("--clock", type=_frequency, help="clock, e.g. 100MHz (the preset's)")
@@ -116,8 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     tp.add_argument("--ticks", type=_positive_int, default=500, help="ticks to run (500)")
     tp.add_argument("--dt", type=_positive_float, default=1.0,
                     help="tick length in milliseconds (1.0)")
-    tp.add_argument("--placement", choices=["sequential", "random"], default="sequential",
-                    help="neurons to cores in blocks or at random (sequential)")
+    tp.add_argument("--placement", choices=["sequential", "random", "greedy"],
+                    default="sequential",
+                    help="neurons to cores: in blocks, at random (built-in network only) or "
+                         "by the compiler's greedy partitioner (netlists only) (sequential)")
     tp.add_argument("--timing", type=_override, action="append", default=[],
                     metavar="NAME=CYCLES", help="override one timing-table entry")
     tp.add_argument("--energy", type=_override, action="append", default=[],
@@ -196,10 +199,20 @@ def _throughput(args) -> int:
     period = 1e3 / (args.rate * args.dt)
     if period < 2:
         raise UsageError(f"--rate {args.rate:g} Hz is too fast for --dt {args.dt:g} ms")
-    report, mesh = estimate_example(
-        neurons=args.neurons, fanout=args.fanout, period=int(round(period)),
-        mesh=args.mesh, ticks=args.ticks, dt_s=args.dt * 1e-3, timing=timing, energy=energy,
-        clock_hz=args.clock or preset.clock_hz, placement=args.placement)
+    clock = args.clock or preset.clock_hz
+    if args.example == "random":
+        if args.placement == "greedy":
+            raise UsageError("--placement greedy is for netlists; the built-in network is "
+                             "placed sequential or random")
+        report, mesh = estimate_example(
+            neurons=args.neurons, fanout=args.fanout, period=int(round(period)),
+            mesh=args.mesh, ticks=args.ticks, dt_s=args.dt * 1e-3, timing=timing,
+            energy=energy, clock_hz=clock, placement=args.placement)
+    elif args.example.endswith((".json", ".toml")):
+        report, mesh = _netlist_throughput(args, timing, energy, clock)
+    else:
+        raise UsageError(f"expected 'random' or a netlist file (.json/.toml), got "
+                         f"{args.example!r}")
     print(report.to_json() if args.json else report.format_table())
     if args.plot:
         for path in plot_report(report, mesh, args.plot):
@@ -385,6 +398,27 @@ def _raster(expanded, spikes, path: str) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def _netlist_throughput(args, timing, energy, clock):
+    from .chip import ChipSpec
+    from .compiler import compile_netlist
+    from .netlist import load_netlist
+    from .throughput import summarise
+
+    netlist = load_netlist(args.example)
+    slots = -(-netlist.n // (args.mesh[0] * args.mesh[1]))
+    core = CoreSpec(n_slots=max(slots, 1), n_axons=max(4096, 4 * slots),
+                    synapse_words=1 << 20, routing_entries=1 << 16,
+                    max_fanout=args.mesh[0] * args.mesh[1] * 4, ref_bits=8)
+    spec = ChipSpec(*args.mesh, core=core, timing=timing, clock_hz=clock)
+    if args.placement == "random":
+        raise UsageError("--placement random is for the built-in network; a netlist is "
+                         "placed sequential or greedy")
+    compiled = compile_netlist(netlist, spec, partitioner=args.placement)
+    recording = compiled.run(args.ticks, record=("spikes",), timing=True)
+    return summarise(recording.timing, spec.mesh, int(recording.spikes.sum()), netlist.dt,
+                     clock, energy), spec.mesh
 
 
 def main(argv: list[str] | None = None) -> int:

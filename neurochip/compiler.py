@@ -192,11 +192,12 @@ class CompiledNetwork:
         return self.input_map.expand(counts, self.chip.layout.n_axons)
 
     def run(self, ticks: int | None = None, record: tuple[str, ...] = ("spikes", "v"),
-            backend: str | None = None, progress=None) -> Recording:
+            backend: str | None = None, progress=None, timing: bool = False) -> Recording:
         """Run from the chip's current tick; records every neuron in netlist order.
 
         Bias registers are rewritten at every dc/step boundary. ``progress(k)`` (if
-        given) is called with the number of ticks done after each segment.
+        given) is called with the number of ticks done after each segment. With
+        ``timing``, ``Recording.timing`` has the chip's timing of every tick.
         """
         ticks = self.expanded.ticks if ticks is None else ticks
         inputs = self.inputs(ticks)
@@ -213,7 +214,7 @@ class CompiledNetwork:
             global_bias = params.bias.copy()
             global_bias[self.slot_of] = bias
             self.chip.engine.params = replace(params, bias=global_bias)
-            pieces.append(self.chip.run(b - a, inputs[a:b], record, timing=False,
+            pieces.append(self.chip.run(b - a, inputs[a:b], record, timing=timing,
                                         backend=backend))
             if progress is not None:
                 progress(b)
@@ -221,7 +222,7 @@ class CompiledNetwork:
         traces = {name: np.concatenate([p.traces[name] for p in pieces])[:, order]
                   for name in record}
         return Recording(pieces[0].start_tick if pieces else self.chip.t, traces,
-                         self.chip.overflow_counts)
+                         self.chip.overflow_counts, [t for p in pieces for t in p.timing])
 
 
 def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,

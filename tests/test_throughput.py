@@ -107,3 +107,16 @@ def test_cli_bad_arguments(tmp_path, args, message):
 def test_presets_are_complete():
     for preset in PRESETS.values():
         assert preset.clock_hz > 0 and preset.source
+
+
+def test_cli_estimates_a_netlist(tmp_path):
+    from pathlib import Path
+    example = Path(__file__).parent.parent / "examples" / "balanced.json"
+    result = run_cli(str(example), "--json", "--ticks", "60", "--mesh", "2x1", "--placement",
+                     "greedy", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["ticks"] == 60 and report["dt_s"] == 0.001 and report["spikes"] > 0
+    assert len(report["core_busy_cycles"]) == 2
+    wrong = run_cli(str(example), "--placement", "random", cwd=tmp_path)
+    assert wrong.returncode == 2 and "--placement random is for the built-in" in wrong.stderr
