@@ -240,6 +240,8 @@ class ChipTiming:
     def from_arrays(self, arrays) -> list[TickTiming]:
         """Per-tick ``TickTiming`` from the compiled backend's flat records."""
         phase, work, links, cycles, ptr, (src, dst, inject, arrive) = arrays
+        used = int(ptr[-1])
+        src, dst = src[:used].astype(np.int64), dst[:used].astype(np.int64)
         return [TickTiming(phase[k, 0], phase[k, 1], phase[k, 2], src[ptr[k]:ptr[k + 1]],
                            dst[ptr[k]:ptr[k + 1]], inject[ptr[k]:ptr[k + 1]],
                            arrive[ptr[k]:ptr[k + 1]], links[k], work[k, 0], work[k, 1],
