@@ -64,88 +64,72 @@ def fcfs_packets(n_packets, inject, entries_sent, hop_start, hop_link, hop_lat, 
                  n_steps, arrive, link_packets, last_start, last_mark, work):
     """Arrival cycle of each packet of one tick under FCFS links (timing.link_schedule).
 
-    Within one step, hops are taken in (request, packet) order (a counting sort by
-    request, filled in packet order) and each starts at
+    Step by step (a packet's hops have increasing steps), the packets whose next hop is
+    on this step are taken in (request, packet) order — a counting sort by request over
+    packets in packet order — and each hop starts at
     ``max(request, previous start on its link + 1)``: the FCFS schedule of every link of
-    the step at once. ``last_start``/``last_mark`` (per link) and ``work`` (8 rows, at
-    least as long as the tick's hops) are scratch space.
+    the step at once. ``last_start``/``last_mark`` (per link) and ``work`` (at least
+    4 rows of ``n_packets``) are scratch space.
     """
-    total = 0
+    cursor, end, request, active = work[0], work[1], work[2], work[3]
+    n_active = 0
     for p in range(n_packets):
         e = entries_sent[p]
-        total += hop_start[e + 1] - hop_start[e]
-    for p in range(n_packets):
         arrive[p] = inject[p]
-    if total == 0:
+        if hop_start[e + 1] > hop_start[e]:
+            cursor[p] = hop_start[e]
+            end[p] = hop_start[e + 1]
+            request[p] = inject[p]
+            active[n_active] = p
+            n_active += 1
+    if n_active == 0:
         return
-    h_packet, h_first, h_link, h_lat = work[0], work[1], work[2], work[3]
-    h_step, by_step, start, request = work[4], work[5], work[6], work[7]
-    k = 0
-    for p in range(n_packets):
-        e = entries_sent[p]
-        for h in range(hop_start[e], hop_start[e + 1]):
-            h_packet[k] = p
-            h_first[k] = 1 if h == hop_start[e] else 0
-            h_link[k] = hop_link[h]
-            h_lat[k] = hop_lat[h]
-            h_step[k] = hop_step[h]
-            link_packets[hop_link[h]] += 1
-            k += 1
-    # group hop records by step, keeping packet order (counting sort)
-    step_count = np.zeros(n_steps + 1, np.int64)
-    for h in range(total):
-        step_count[h_step[h] + 1] += 1
+    ordered = np.empty(n_active, np.int64)
     for s in range(n_steps):
-        step_count[s + 1] += step_count[s]
-    fill = step_count[:-1].copy()
-    for h in range(total):
-        by_step[fill[h_step[h]]] = h
-        fill[h_step[h]] += 1
-    for s in range(n_steps):
-        lo, hi = step_count[s], step_count[s + 1]
-        if hi == lo:
-            continue
+        # packets whose next hop is on this step, in packet order
+        m = 0
         r_min, r_max = np.int64(2 ** 62), np.int64(-1)
-        for q in range(lo, hi):
-            h = by_step[q]
-            r = inject[h_packet[h]] if h_first[h] else start[h - 1] + h_lat[h - 1]
-            request[h] = r
-            r_min = min(r_min, r)
-            r_max = max(r_max, r)
-        # (request, packet) order: a counting sort by request over the packet-ordered
-        # records, or a comparison sort when the requests spread too far for buckets
-        ordered = np.empty(hi - lo, np.int64)
-        if r_max - r_min <= 8 * (hi - lo) + 4096:
+        for q in range(n_active):
+            p = active[q]
+            if cursor[p] < end[p] and hop_step[cursor[p]] == s:
+                ordered[m] = p
+                m += 1
+                r_min = min(r_min, request[p])
+                r_max = max(r_max, request[p])
+        if m == 0:
+            continue
+        if r_max - r_min <= 8 * m + 4096:
             bucket = np.zeros(r_max - r_min + 2, np.int64)
-            for q in range(lo, hi):
-                bucket[request[by_step[q]] - r_min + 1] += 1
+            for q in range(m):
+                bucket[request[ordered[q]] - r_min + 1] += 1
             for b in range(bucket.size - 1):
                 bucket[b + 1] += bucket[b]
-            for q in range(lo, hi):
-                h = by_step[q]
-                slot = request[h] - r_min
-                ordered[bucket[slot]] = h
+            by_request = np.empty(m, np.int64)
+            for q in range(m):
+                p = ordered[q]
+                slot = request[p] - r_min
+                by_request[bucket[slot]] = p
                 bucket[slot] += 1
         else:
-            key = np.empty(hi - lo, np.int64)
-            for q in range(lo, hi):
-                key[q - lo] = (request[by_step[q]] - r_min) * n_packets + h_packet[by_step[q]]
-            rank = np.argsort(key)
-            for q in range(hi - lo):
-                ordered[q] = by_step[lo + rank[q]]
-        for h in ordered:
-            link = h_link[h]
-            begin = request[h]
+            key = np.empty(m, np.int64)
+            for q in range(m):
+                key[q] = (request[ordered[q]] - r_min) * n_packets + ordered[q]
+            by_request = ordered[:m][np.argsort(key)]
+        for p in by_request:
+            h = cursor[p]
+            link = hop_link[h]
+            begin = request[p]
             if last_mark[link] == s + 1 and last_start[link] + 1 > begin:
                 begin = last_start[link] + 1
-            start[h] = begin
             last_start[link] = begin
             last_mark[link] = s + 1
-        for h in ordered:
-            last_mark[h_link[h]] = 0
-    for h in range(total):
-        if h == total - 1 or h_packet[h + 1] != h_packet[h]:
-            arrive[h_packet[h]] = start[h] + h_lat[h]
+            link_packets[link] += 1
+            request[p] = begin + hop_lat[h]
+            cursor[p] = h + 1
+            if h + 1 == end[p]:
+                arrive[p] = begin + hop_lat[h]
+        for p in by_request:
+            last_mark[hop_link[cursor[p] - 1]] = 0
 
 
 @njit(cache=True)
@@ -169,7 +153,7 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
     sent = np.empty(max(max_packets, 1), np.int64)
     last_start = np.zeros(4 * n_cores, np.int64)
     last_mark = np.zeros(4 * n_cores, np.int64)
-    work = np.empty((8, max(hop_link.size, 1)), np.int64)
+    work = np.empty((4, max(max_packets, 1)), np.int64)
     inject = np.empty(max(max_packets, 1), np.int64)
     arrive = np.empty(max(max_packets, 1), np.int64)
     per_packet = table[4] + table[5]
