@@ -157,6 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     ins = commands.add_parser("inspect", help="print a core image and its bits per field")
     ins.add_argument("image", nargs="+", help="core image file(s) (.ncim)")
+
+    from .compare import add_compare_arguments
+    add_compare_arguments(commands.add_parser(
+        "compare", help="a netlist on the float reference and on the emulator under "
+                        "several widths and rounding modes (docs/compare.md)"))
     return parser
 
 
@@ -371,6 +376,11 @@ def _compile(args) -> int:
     return 0
 
 
+def _compare(args) -> int:
+    from .compare import compare_command
+    return compare_command(args, UsageError)
+
+
 def _inspect(args) -> int:
     from .image import describe_image
 
@@ -429,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return 2
         return {"demo": _demo, "throughput": _throughput, "run": _run, "compile": _compile,
-                "inspect": _inspect}[args.command](args)
+                "inspect": _inspect, "compare": _compare}[args.command](args)
     except BrokenPipeError:  # output piped into a reader that stopped early (e.g. head)
         sys.stderr.close()
         return 0
