@@ -162,6 +162,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_compare_arguments(commands.add_parser(
         "compare", help="a netlist on the float reference and on the emulator under "
                         "several widths and rounding modes (docs/compare.md)"))
+
+    exp = commands.add_parser(
+        "experiment", help="run an experiment of LIF theory: core vs float reference vs "
+                           "analytic, numbers and a plot (docs/experiments.md)")
+    exp.add_argument("name", help="fi-curve, dimensionless, impedance, adaptation, jitter, "
+                                  "or all")
+    exp.add_argument("--out", default=".",
+                     help="folder for the plot NAME.png (the current folder)")
+    exp.add_argument("--force", action="store_true", help="overwrite an existing plot")
+    exp.add_argument("--quiet", action="store_true", help="print nothing")
     return parser
 
 
@@ -376,6 +386,23 @@ def _compile(args) -> int:
     return 0
 
 
+def _experiment(args) -> int:
+    from .experiments import EXPERIMENTS, LEFT_OUT, output_path, run_experiment
+
+    if args.name in LEFT_OUT:
+        raise UsageError(f"no experiment {args.name!r}: {LEFT_OUT[args.name]}")
+    if args.name != "all" and args.name not in EXPERIMENTS:
+        raise UsageError(f"unknown experiment {args.name!r}; choose from "
+                         f"{', '.join(EXPERIMENTS)} or all")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise UsageError(f"--out {args.out} is not a folder")
+    names = list(EXPERIMENTS) if args.name == "all" else [args.name]
+    _refuse_existing(*(output_path(name, args.out) for name in names), force=args.force)
+    for name in names:
+        run_experiment(name, args.out, force=True, quiet=args.quiet)
+    return 0
+
+
 def _compare(args) -> int:
     from .compare import compare_command
     return compare_command(args, UsageError)
@@ -439,7 +466,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return 2
         return {"demo": _demo, "throughput": _throughput, "run": _run, "compile": _compile,
-                "inspect": _inspect, "compare": _compare}[args.command](args)
+                "inspect": _inspect, "compare": _compare,
+                "experiment": _experiment}[args.command](args)
     except BrokenPipeError:  # output piped into a reader that stopped early (e.g. head)
         sys.stderr.close()
         return 0
