@@ -223,6 +223,9 @@ class ChipTiming:
         self.hop_step = step.astype(np.int64)
         self.hop_lat = np.where(in_x, t.hop_x, t.hop_y).astype(np.int64)
         self.n_steps = spec.width + spec.height - 2
+        # the compiled kernel reads these side by side (one cache line per entry or hop)
+        self.hop_range = np.stack([self.hop_start[:-1], self.hop_start[1:]], axis=1)
+        self.hop_table = np.stack([self.hop_link, self.hop_lat, self.hop_step], axis=1)
 
     def of(self, activity: Activity) -> TickTiming:
         """Timing of one tick from its ``Activity`` (numpy backend)."""

@@ -60,25 +60,27 @@ def schedule(pool_axon, pool_count, pool_next, head, free, row, axon, count):
 
 
 @njit(cache=True)
-def fcfs_packets(n_packets, inject, entries_sent, hop_start, hop_link, hop_lat, hop_step,
-                 n_steps, arrive, link_packets, last_start, last_mark, work):
+def fcfs_packets(n_packets, inject, entries_sent, hop_range, hops, n_steps, arrive,
+                 link_packets, last_start, last_mark, work):
     """Arrival cycle of each packet of one tick under FCFS links (timing.link_schedule).
 
     Step by step (a packet's hops have increasing steps), the packets whose next hop is
     on this step are taken in (request, packet) order — a counting sort by request over
     packets in packet order — and each hop starts at
     ``max(request, previous start on its link + 1)``: the FCFS schedule of every link of
-    the step at once. ``last_start``/``last_mark`` (per link) and ``work`` (at least
-    4 rows of ``n_packets``) are scratch space.
+    the step at once. ``hop_range[e]`` is entry ``e``'s (first, end) hop; ``hops[h]`` is
+    hop ``h``'s (link, latency, step), side by side so that one read brings all three.
+    ``last_start``/``last_mark`` (per link) and ``work`` (at least 4 rows of
+    ``n_packets``) are scratch space.
     """
     cursor, end, request, active = work[0], work[1], work[2], work[3]
     n_active = 0
     for p in range(n_packets):
         e = entries_sent[p]
         arrive[p] = inject[p]
-        if hop_start[e + 1] > hop_start[e]:
-            cursor[p] = hop_start[e]
-            end[p] = hop_start[e + 1]
+        if hop_range[e, 1] > hop_range[e, 0]:
+            cursor[p] = hop_range[e, 0]
+            end[p] = hop_range[e, 1]
             request[p] = inject[p]
             active[n_active] = p
             n_active += 1
@@ -91,7 +93,7 @@ def fcfs_packets(n_packets, inject, entries_sent, hop_start, hop_link, hop_lat, 
         r_min, r_max = np.int64(2 ** 62), np.int64(-1)
         for q in range(n_active):
             p = active[q]
-            if cursor[p] < end[p] and hop_step[cursor[p]] == s:
+            if cursor[p] < end[p] and hops[cursor[p], 2] == s:
                 ordered[m] = p
                 m += 1
                 r_min = min(r_min, request[p])
@@ -117,19 +119,20 @@ def fcfs_packets(n_packets, inject, entries_sent, hop_start, hop_link, hop_lat, 
             by_request = ordered[:m][np.argsort(key)]
         for p in by_request:
             h = cursor[p]
-            link = hop_link[h]
+            link = hops[h, 0]
+            latency = hops[h, 1]
             begin = request[p]
             if last_mark[link] == s + 1 and last_start[link] + 1 > begin:
                 begin = last_start[link] + 1
             last_start[link] = begin
             last_mark[link] = s + 1
             link_packets[link] += 1
-            request[p] = begin + hop_lat[h]
+            request[p] = begin + latency
             cursor[p] = h + 1
             if h + 1 == end[p]:
-                arrive[p] = begin + hop_lat[h]
+                arrive[p] = begin + latency
         for p in by_request:
-            last_mark[hop_link[cursor[p] - 1]] = 0
+            last_mark[hops[cursor[p] - 1, 0]] = 0
 
 
 @njit(cache=True)
@@ -139,8 +142,8 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
                noisy, lanes, lane_group, tables,
                P, S, S_new, lo, hi, bits, signed, wrap, rounding, check, counts, error,
                record_flags, rec_spikes, rec_regs,
-               timing_on, table, slot_core, axon_core, n_cores, hop_start, hop_link, hop_lat,
-               hop_step, n_steps, entry_src, entry_dst,
+               timing_on, table, slot_core, axon_core, n_cores, hop_range, hops, n_steps,
+               entry_src, entry_dst,
                t_phase, t_work, t_links, t_cycles, pk_ptr, pk_src, pk_dst, pk_inject,
                pk_arrive, pk_capacity, max_packets):
     """Run up to ``n_ticks`` ticks; returns (ticks done, status)."""
@@ -247,8 +250,8 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
             inject[p] = t_phase[k, 1, c] + seen[c] * per_packet
         for q in range(t_links.shape[1]):
             t_links[k, q] = 0
-        fcfs_packets(n_sent, inject, sent, hop_start, hop_link, hop_lat, hop_step, n_steps,
-                     arrive, t_links[k], last_start, last_mark, work)
+        fcfs_packets(n_sent, inject, sent, hop_range, hops, n_steps, arrive, t_links[k],
+                     last_start, last_mark, work)
         cycles = 0
         for c in range(n_cores):
             cycles = max(cycles, t_phase[k, 2, c])
@@ -373,10 +376,10 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     # source and destination cores as int32 (fewer fresh pages to fault in per tick)
     pk = [np.empty(capacity, dtype) for dtype in (np.int32, np.int32, np.int64, np.int64)]
     empty = np.zeros(0, np.int64)
-    static = (t.table, t.slot_core, t.axon_core, n_cores, t.hop_start, t.hop_link,
-              t.hop_lat, t.hop_step, t.n_steps, t.entry_src, t.entry_dst) if timing_on else \
-        (np.zeros(8, np.int64), empty, empty, 1, np.zeros(1, np.int64), empty, empty, empty,
-         0, empty, empty)
+    static = (t.table, t.slot_core, t.axon_core, n_cores, t.hop_range, t.hop_table,
+              t.n_steps, t.entry_src, t.entry_dst) if timing_on else \
+        (np.zeros(8, np.int64), empty, empty, 1, np.zeros((0, 2), np.int64),
+         np.zeros((0, 3), np.int64), 0, empty, empty)
 
     done = 0
     while True:
