@@ -11,6 +11,7 @@ from .synapses import SynapseMemory
 
 __version__ = "0.1.0"
 
-__all__ = ["Arithmetic", "AxonBuffer", "Core", "CoreLfsr", "CoreSpec", "Recording",
+__all__ = ["Arithmetic", "AxonBuffer", "Core", "CoreLfsr", "CoreSpec", "Engine", "Layout",
+           "NoiseBank", "Recording",
            "RegisterOverflowError", "RoutingTable", "SpecError", "SynapseMemory", "overflowed",
            "saturate", "shift_right", "value_range", "wrap"]

@@ -348,12 +348,11 @@ def _load_nir_run(args):
 
 def _chip_spec_for(args):
     from .chip import ChipSpec
+    from .compiler import roomy_core_spec
 
     try:
-        core = CoreSpec(n_slots=args.slots, n_axons=max(4096, 4 * args.slots),
-                        synapse_words=1 << 20, routing_entries=1 << 16,
-                        max_fanout=args.mesh[0] * args.mesh[1] * 4, ref_bits=8,
-                        v_bits=args.v_bits, theta_bits=args.v_bits, i_bits=args.i_bits)
+        core = roomy_core_spec(args.slots, args.mesh[0] * args.mesh[1], v_bits=args.v_bits,
+                               theta_bits=args.v_bits, i_bits=args.i_bits)
     except SpecError as error:
         raise UsageError(str(error).replace("CoreSpec.v_bits", "--v-bits")
                          .replace("CoreSpec.i_bits", "--i-bits")) from None
@@ -439,16 +438,14 @@ def _raster(expanded, spikes, path: str) -> None:
 
 def _netlist_throughput(args, timing, energy, clock):
     from .chip import ChipSpec
-    from .compiler import compile_netlist
+    from .compiler import compile_netlist, roomy_core_spec
     from .netlist import load_netlist
     from .throughput import summarise
 
     netlist = load_netlist(args.example)
-    slots = -(-netlist.n // (args.mesh[0] * args.mesh[1]))
-    core = CoreSpec(n_slots=max(slots, 1), n_axons=max(4096, 4 * slots),
-                    synapse_words=1 << 20, routing_entries=1 << 16,
-                    max_fanout=args.mesh[0] * args.mesh[1] * 4, ref_bits=8)
-    spec = ChipSpec(*args.mesh, core=core, timing=timing, clock_hz=clock)
+    cores = args.mesh[0] * args.mesh[1]
+    spec = ChipSpec(*args.mesh, core=roomy_core_spec(-(-netlist.n // cores), cores),
+                    timing=timing, clock_hz=clock)
     if args.placement == "random":
         raise UsageError("--placement random is for the built-in network; a netlist is "
                          "placed sequential or greedy")

@@ -283,12 +283,11 @@ def label_of(spec: CoreSpec) -> str:
 def base_spec(expanded, mesh: tuple[int, int] = (2, 2)) -> CoreSpec:
     """A core with room for the network spread over ``mesh``: ``n_slots`` the neurons per
     core, generous axons, synapse words and routing entries (as ``neurochip run``)."""
+    from .compiler import roomy_core_spec
+
     cores = mesh[0] * mesh[1]
-    slots = max(1, -(-expanded.n // cores))
     delays = np.unique(np.maximum(expanded.delay_ticks(), 1)).size if expanded.delay.size else 1
-    return CoreSpec(n_slots=slots, n_axons=max(4096, 4 * slots), synapse_words=1 << 20,
-                    routing_entries=1 << 16, max_fanout=max(16, cores * max(delays, 4)),
-                    ref_bits=8)
+    return roomy_core_spec(-(-expanded.n // cores), cores, delays)
 
 
 def resolve_config(config, base: CoreSpec) -> CoreSpec:

@@ -32,9 +32,20 @@ from .chip import Chip, ChipSpec
 from .engine import Recording
 from .mapping import InputMap, Network, neuron_slots, place
 from .netlist import ExpandedNetwork, Netlist, expand
-from .spec import SpecError
+from .spec import CoreSpec, SpecError
 
 PARTITIONERS = ("greedy", "sequential")
+
+
+def roomy_core_spec(slots: int, n_cores: int, distinct_delays: int = 4, **fields) -> CoreSpec:
+    """A core with ``slots`` neuron slots and generous axons, synapse words and routing
+    entries (room for one routing entry per destination core and delay); ``fields``
+    (widths, modes) go to ``CoreSpec`` as given."""
+    slots = max(int(slots), 1)
+    return CoreSpec(**{"n_slots": slots, "n_axons": max(4096, 4 * slots),
+                       "synapse_words": 1 << 20, "routing_entries": 1 << 16,
+                       "max_fanout": max(16, n_cores * max(distinct_delays, 4)),
+                       "ref_bits": 8, **fields})
 
 
 # ====================================================================== partitioning
