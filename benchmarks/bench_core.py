@@ -1,9 +1,10 @@
 """Emulator speed on one core: the network of DESIGN §6 at 1,000 and 10,000 neurons.
 
-Each neuron has 100 random synapses (its spikes reach 100 random slots through one
-routing entry to its own axon, delay 1 tick), a DC bias that makes it fire every ~40
-ticks on its own (about 25 Hz at dt = 1 ms) and random initial membranes; weak random
-weights perturb the rhythm. Events are counted as spikes × fan-out (synaptic events).
+The network is ``neurochip.examples.random_network``: each neuron has 100 random
+synapses (its spikes reach 100 random slots through one routing entry to its own axon,
+delay 1 tick), a DC bias that makes it fire every ~40 ticks on its own (about 25 Hz at
+dt = 1 ms) and random initial membranes; weak random weights perturb the rhythm. Events
+are counted as spikes × fan-out (synaptic events).
 
     python benchmarks/bench_core.py [--sizes 1000,10000] [--ticks 1000]
                                     [--backends numpy,compiled]
@@ -22,27 +23,22 @@ import time
 
 import numpy as np
 
-from firmware_models.lif import LifParams, LifState
 from neurochip import Core, CoreSpec, RoutingTable, SynapseMemory
+from neurochip.examples import random_network
 
 PERIOD_TICKS = 40  # free-running period of the bias drive: 25 Hz at 1 ms ticks
 
 
 def build(n: int, fanout: int = 100, seed: int = 0) -> Core:
-    rng = np.random.default_rng(seed)
+    """``examples.random_network`` on one core: neuron j's spikes reach its own axon j,
+    whose row holds its synapses."""
+    net, state = random_network(n, fanout, PERIOD_TICKS, seed)
     spec = CoreSpec(n_slots=n, n_axons=n, synapse_words=n * fanout, routing_entries=n,
                     max_fanout=1)
-    k_v, v_th = 5, 1000
-    a = 1 - 2.0 ** -k_v
-    bias = int(np.ceil(v_th * (1 - a) / (1 - a ** PERIOD_TICKS)))
-    params = LifParams.make(n, k_i=3, k_v=k_v, bias=bias, v_th=v_th, v_reset=0, t_ref=2)
-    synapses = SynapseMemory.from_lists(n, np.repeat(np.arange(n, dtype=np.int32), fanout),
-                                        rng.integers(0, n, n * fanout, dtype=np.int32),
-                                        rng.integers(-12, 13, n * fanout, dtype=np.int16))
+    synapses = SynapseMemory.from_lists(n, net.pre, net.post, net.w)
     routes = RoutingTable.from_lists(n, np.arange(n), np.arange(n), delay=1)
-    core = Core(spec, params, synapses, routes)
-    zeros = np.zeros(n, dtype=np.int64)
-    core.state = LifState(zeros, rng.integers(0, v_th, n), zeros, zeros)
+    core = Core(spec, net.params, synapses, routes)
+    core.state = state
     return core
 
 

@@ -30,10 +30,11 @@ def random_network(n: int = 1000, fanout: int = 100, period: int = 40,
     rng = np.random.default_rng(seed)
     params = LifParams.make(n, k_i=3, k_v=K_V, bias=bias_for_period(period), v_th=V_TH,
                             v_reset=0, t_ref=2)
-    pre = np.repeat(np.arange(n), fanout)
-    post = rng.integers(0, n, n * fanout)
-    w = rng.integers(-12, 13, n * fanout)
-    net = Network(params, pre, post, w, np.ones(n * fanout, dtype=np.int64))
+    # compact integer types: 10^8 synapses stay within a few GiB
+    pre = np.repeat(np.arange(n, dtype=np.int32), fanout)
+    post = rng.integers(0, n, n * fanout, dtype=np.int32)
+    w = rng.integers(-12, 13, n * fanout, dtype=np.int16)
+    net = Network(params, pre, post, w, np.ones(n * fanout, dtype=np.int8))
     zeros = np.zeros(n, dtype=np.int64)
     return net, LifState(zeros, rng.integers(0, V_TH, n), zeros, zeros)
 
