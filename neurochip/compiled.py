@@ -70,10 +70,10 @@ def fcfs_packets(n_packets, inject, entries_sent, hop_range, hops, n_steps, arri
     ``max(request, previous start on its link + 1)``: the FCFS schedule of every link of
     the step at once. ``hop_range[e]`` is entry ``e``'s (first, end) hop; ``hops[h]`` is
     hop ``h``'s (link, latency, step), side by side so that one read brings all three.
-    ``last_start``/``last_mark`` (per link) and ``work`` (at least 4 rows of
+    ``last_start``/``last_mark`` (per link) and ``work`` (at least 5 rows of
     ``n_packets``) are scratch space.
     """
-    cursor, end, request, active = work[0], work[1], work[2], work[3]
+    cursor, end, request, active, next_step = work[0], work[1], work[2], work[3], work[4]
     n_active = 0
     for p in range(n_packets):
         e = entries_sent[p]
@@ -82,6 +82,7 @@ def fcfs_packets(n_packets, inject, entries_sent, hop_range, hops, n_steps, arri
             cursor[p] = hop_range[e, 0]
             end[p] = hop_range[e, 1]
             request[p] = inject[p]
+            next_step[p] = hops[cursor[p], 2]
             active[n_active] = p
             n_active += 1
     if n_active == 0:
@@ -93,7 +94,7 @@ def fcfs_packets(n_packets, inject, entries_sent, hop_range, hops, n_steps, arri
         r_min, r_max = np.int64(2 ** 62), np.int64(-1)
         for q in range(n_active):
             p = active[q]
-            if cursor[p] < end[p] and hops[cursor[p], 2] == s:
+            if next_step[p] == s:  # kept per packet: no scattered read of the hop table
                 ordered[m] = p
                 m += 1
                 r_min = min(r_min, request[p])
@@ -131,6 +132,9 @@ def fcfs_packets(n_packets, inject, entries_sent, hop_range, hops, n_steps, arri
             cursor[p] = h + 1
             if h + 1 == end[p]:
                 arrive[p] = begin + latency
+                next_step[p] = -1
+            else:
+                next_step[p] = hops[h + 1, 2]
         for p in by_request:
             last_mark[hops[cursor[p] - 1, 0]] = 0
 
@@ -143,7 +147,7 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
                P, S, S_new, lo, hi, bits, signed, wrap, rounding, check, counts, error,
                record_flags, rec_spikes, rec_regs,
                timing_on, table, slot_core, axon_core, n_cores, hop_range, hops, n_steps,
-               entry_src, entry_dst,
+               entry_dst,
                t_phase, t_work, t_links, t_cycles, pk_ptr, pk_src, pk_dst, pk_inject,
                pk_arrive, pk_capacity, max_packets):
     """Run up to ``n_ticks`` ticks; returns (ticks done, status)."""
@@ -154,9 +158,11 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
     fired = np.zeros(n, np.bool_)
     idle = np.zeros(n, np.bool_)
     sent = np.empty(max(max_packets, 1), np.int64)
+    sent_src = np.empty(max(max_packets, 1), np.int64)
+    sent_dst = np.empty(max(max_packets, 1), np.int64)
     last_start = np.zeros(4 * n_cores, np.int64)
     last_mark = np.zeros(4 * n_cores, np.int64)
-    work = np.empty((4, max(max_packets, 1)), np.int64)
+    work = np.empty((5, max(max_packets, 1)), np.int64)
     inject = np.empty(max(max_packets, 1), np.int64)
     arrive = np.empty(max(max_packets, 1), np.int64)
     per_packet = table[4] + table[5]
@@ -214,6 +220,9 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
                     schedule(pool_axon, pool_count, pool_next, head, free,
                              (t + entry_delay[e]) % depth, entry_axon[e], 1)
                     sent[n_sent] = e
+                    if timing_on:  # read once here, where a slot's entries sit together
+                        sent_src[n_sent] = slot_core[j]
+                        sent_dst[n_sent] = entry_dst[e]
                     n_sent += 1
         # recording
         if record_flags[0]:
@@ -236,7 +245,7 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
                 t_work[k, 2, slot_core[j]] += 1
         packets_of = np.zeros(n_cores, np.int64)
         for p in range(n_sent):
-            packets_of[entry_src[sent[p]]] += 1
+            packets_of[sent_src[p]] += 1
         for c in range(n_cores):
             synapse_end = table[0] * t_work[k, 0, c] + table[1] * t_work[k, 1, c]
             neuron_end = synapse_end + table[2] * t_work[k, 2, c] + table[3] * t_work[k, 3, c]
@@ -245,7 +254,7 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
             t_phase[k, 2, c] = neuron_end + per_packet * packets_of[c]
         seen = np.zeros(n_cores, np.int64)
         for p in range(n_sent):
-            c = entry_src[sent[p]]
+            c = sent_src[p]
             seen[c] += 1
             inject[p] = t_phase[k, 1, c] + seen[c] * per_packet
         for q in range(t_links.shape[1]):
@@ -257,8 +266,8 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
             cycles = max(cycles, t_phase[k, 2, c])
         base = pk_ptr[k]
         for p in range(n_sent):
-            pk_src[base + p] = entry_src[sent[p]]
-            pk_dst[base + p] = entry_dst[sent[p]]
+            pk_src[base + p] = sent_src[p]
+            pk_dst[base + p] = sent_dst[p]
             pk_inject[base + p] = inject[p]
             pk_arrive[base + p] = arrive[p]
             cycles = max(cycles, arrive[p])
@@ -377,9 +386,9 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     pk = [np.empty(capacity, dtype) for dtype in (np.int32, np.int32, np.int64, np.int64)]
     empty = np.zeros(0, np.int64)
     static = (t.table, t.slot_core, t.axon_core, n_cores, t.hop_range, t.hop_table,
-              t.n_steps, t.entry_src, t.entry_dst) if timing_on else \
+              t.n_steps, t.entry_dst) if timing_on else \
         (np.zeros(8, np.int64), empty, empty, 1, np.zeros((0, 2), np.int64),
-         np.zeros((0, 3), np.int64), 0, empty, empty)
+         np.zeros((0, 3), np.int64), 0, empty)
 
     done = 0
     while True:
