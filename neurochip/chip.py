@@ -162,10 +162,6 @@ class Chip:
         return self.engine.overflow_counts
 
     # ----------------------------------------------------------------- running
-    def timing_of(self, activity: Activity) -> TickTiming:
-        """The cycle-accurate timing of one tick (``timing`` module)."""
-        return self.timing.of(activity)
-
     def inject(self, core: int, axons, tick: int, counts=1) -> None:
         """External events on ``axons`` of ``core`` arriving at absolute ``tick``."""
         if isinstance(core, (bool, np.bool_)) or not isinstance(core, (int, np.integer)) \

@@ -101,10 +101,6 @@ class CoreLfsr:
     def lanes(self) -> np.ndarray:
         return self._lanes.copy()
 
-    @lanes.setter
-    def lanes(self, value: np.ndarray) -> None:
-        self._lanes = np.asarray(value, dtype=np.uint64).copy()
-
 
 class NoiseBank:
     """The LFSRs of many cores side by side: one lane per slot, all advanced at once.

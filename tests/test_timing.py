@@ -200,7 +200,7 @@ def assert_timing_equal(got, want, rows, synops, active, idle, packets):
 def counts_of(chip, activity, params):
     """Per-core counts and the packet list of one tick, rebuilt with plain loops from
     what the tick did (events per axon, registers before, acc, fired) and the chip's
-    tables: independent of ``Chip.timing_of``."""
+    tables: independent of ``ChipTiming.of``."""
     layout, engine = chip.layout, chip.engine
     n_cores = chip.spec.n_cores
     axon_start = layout.axon_start.tolist()
