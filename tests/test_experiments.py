@@ -46,6 +46,11 @@ def jit():
     return ex.jitter()
 
 
+@pytest.fixture(scope="module")
+def nl():
+    return ex.nonlinear_leak()
+
+
 # ================================================================================ helpers
 
 def test_first_passage_ticks_matches_the_recursion():
@@ -364,12 +369,75 @@ def test_jitter_uncompensated_lfsr_noise_drifts_the_membrane(jit):
     np.testing.assert_array_equal(ex.compensate_noise_mean(params).bias, [10, 18])
 
 
+# ======================================================================== nonlinear-leak
+
+def test_nonlinear_leak_qif_minus_lif_stays_between_zero_and_the_quadratic_term(nl):
+    """Both float models are forward Euler on one ``dt``, so ``e = V_qif - V_lif`` obeys
+    ``e' = (1 - dt g_eff / C) e + (dt / C) c (V_qif - V0)²`` exactly: from ``e = 0`` it
+    stays in ``[0, c max_{j<k} (V_qif,j - V0)² / g_eff]`` at every tick ``k`` (until the
+    QIF's first spike), for every step, near and far."""
+    lin = nl.lin
+    before = np.vstack([np.full((1, nl.dI.size), lin.V0), nl.trace_qif[:-1]])
+    ceiling = lin.curvature * np.maximum.accumulate((before - lin.V0) ** 2) / lin.g_eff
+    e = nl.trace_qif - nl.trace_lif
+    alive = np.arange(nl.trace_qif.shape[0])[:, None] < nl.first_spike_qif[None, :]
+    assert alive[:, nl.subthreshold].all() and not alive[:, ~nl.subthreshold].all()
+    assert np.all(e[alive] >= -1e-15) and np.all(e[alive] <= ceiling[alive] + 1e-15)
+
+
+def test_nonlinear_leak_steady_error_is_c_x_squared_over_g_eff(nl):
+    """At the end the error is ``c x² / g_eff`` (``x`` the QIF's exact fixed point
+    relative to V0) up to what is left of the two relaxations: each Euler map contracts
+    towards its fixed point by at least its largest slope on the way,
+    ``1 - dt (g_eff - 2 c max(x, 0)) / C`` (QIF) and ``1 - dt g_eff / C`` (LIF), per tick."""
+    lin, sub = nl.lin, nl.subthreshold
+    ticks = nl.trace_qif.shape[0]
+    a_qif = 1 - nl.dt * (lin.g_eff - 2 * lin.curvature * np.maximum(nl.x[sub], 0)) / lin.C
+    a_lif = 1 - nl.dt * lin.g_eff / lin.C
+    residual = np.abs(nl.x[sub]) * a_qif ** ticks + np.abs(nl.x_lin[sub]) * a_lif ** ticks
+    assert np.all(np.abs(nl.final_error[sub] - nl.predicted[sub]) <= residual + 1e-15)
+    # the claim itself: relative to the distance the error is x / (2 (V_m - V0)), so it is
+    # small near V0 and grows linearly (absolutely: quadratically) with the distance
+    # (c / g_eff = 1 / (2 (V_m - V0)): here 1 / (10 mV))
+    np.testing.assert_allclose(nl.predicted[sub] / np.abs(nl.x[sub]),
+                               np.abs(nl.x[sub]) / (2 * (float(nl.neuron.V_m) - lin.V0)),
+                               rtol=1e-12)
+    rel = nl.final_error[sub] / np.abs(nl.x[sub])
+    slack = (residual + 1e-15) / np.abs(nl.x[sub])
+    near, far = np.abs(nl.x[sub]) <= 0.5e-3, np.abs(nl.x[sub]) >= 4e-3
+    assert np.all(rel[near] <= 0.05 + slack[near]) and np.all(rel[far] >= 0.4 - slack[far])
+
+
+def test_nonlinear_leak_cores_inside_the_integer_error_interval(nl):
+    """Every core's membrane minus the float QIF of the parameters it realises lies in
+    ``qif.quantiser.error_interval`` at every tick before a spike; with floor rounding
+    the core is never above the float (``hi = 0``)."""
+    for b in range(len(nl.v_bits)):
+        assert nl.inside_bound(b)
+        ok = np.isfinite(nl.bound_hi[b])
+        assert ok[:, nl.subthreshold].all() and np.all(nl.bound_hi[b][ok] == 0)
+        assert nl.overflows[b] == 0
+
+
+def test_nonlinear_leak_beyond_the_saddle_node_the_qif_fires_and_the_lif_cannot(nl):
+    """Steps above ``g_eff² / (4 c)`` leave the QIF without a fixed point: it fires, on
+    the float twin and on every core; the LIF, whose leak grows without bound, settles at
+    ``x_lin``."""
+    supra = ~nl.subthreshold
+    assert supra.sum() == len(ex.NL_SUPRA)
+    assert np.all(nl.dI[supra] > nl.lin.g_eff ** 2 / (4 * nl.lin.curvature))
+    assert np.all(nl.spikes_qif[supra] > 1) and np.all(nl.spikes_core[:, supra] > 1)
+    assert np.all(nl.spikes_qif[nl.subthreshold] == 0)
+    lif_end = nl.trace_lif[-1, supra] - nl.lin.V0
+    np.testing.assert_allclose(lif_end, nl.x_lin[supra], rtol=1e-4)
+
+
 # ====================================================================== registry and CLI
 
 def test_registry_and_run_experiment_write_the_plot_and_refuse_to_overwrite(tmp_path, capsys):
     assert list(ex.EXPERIMENTS) == ["fi-curve", "dimensionless", "impedance", "adaptation",
-                                    "jitter"]
-    assert "nonlinear-leak" in ex.LEFT_OUT and "nonlinear-leak" not in ex.EXPERIMENTS
+                                    "jitter", "nonlinear-leak"]
+    assert ex.LEFT_OUT == {}
     out = tmp_path / "figs"
     _, path = ex.run_experiment("dimensionless", str(out), duration=0.3)
     assert path == str(out / "dimensionless.png")
@@ -381,11 +449,11 @@ def test_registry_and_run_experiment_write_the_plot_and_refuse_to_overwrite(tmp_
     ex.run_experiment("dimensionless", str(out), force=True, quiet=True, duration=0.3)
     assert capsys.readouterr().out == ""
     with pytest.raises(ValueError, match="unknown experiment"):
-        ex.output_path("nonlinear-leak")
+        ex.output_path("leaky-bucket")
 
 
-def test_every_result_has_a_summary_and_a_plot(tmp_path, fi, dim, imp, adapt, jit):
-    for name, result in zip(ex.EXPERIMENTS, (fi, dim, imp, adapt, jit)):
+def test_every_result_has_a_summary_and_a_plot(tmp_path, fi, dim, imp, adapt, jit, nl):
+    for name, result in zip(ex.EXPERIMENTS, (fi, dim, imp, adapt, jit, nl)):
         assert isinstance(result.summary(), str) and len(result.summary().splitlines()) > 5
         path = tmp_path / f"{name}.png"
         result.plot(str(path))
@@ -411,4 +479,4 @@ def test_cli_experiment(tmp_path, capsys):
     assert cli.main(["experiment", "dimensionless", "--out", str(tmp_path), "--force",
                      "--quiet"]) == 0
     assert capsys.readouterr().out == ""
-    assert cli.main(["experiment", "nonlinear-leak"]) == 2
+    assert cli.main(["experiment", "leaky-bucket"]) == 2
