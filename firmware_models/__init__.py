@@ -6,5 +6,7 @@ values, with the error it made) and, where theory gives one, ``analytic``.
 """
 
 from .lif import LIF
+from .loihi import LOIHI
+from .xylo import XYLO
 
-MODELS = {LIF.name: LIF}
+MODELS = {LIF.name: LIF, LOIHI.name: LOIHI, XYLO.name: XYLO}

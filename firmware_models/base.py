@@ -16,11 +16,69 @@ import numpy as np
 
 
 class Arithmetic(Protocol):
-    """The datapath of a core: rounding shift and register write (overflow policy)."""
+    """The datapath of a core: rounding shift, register write (overflow policy) and
+    in-order accumulation (``fit`` after every single addition, see ``SynapticEvents``)."""
 
     def shift(self, x: np.ndarray, k: np.ndarray) -> np.ndarray: ...
 
     def fit(self, x: np.ndarray, register: str) -> np.ndarray: ...
+
+    def accumulate(self, x: np.ndarray, slots: np.ndarray, w: np.ndarray,
+                   register: str) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class RegisterFormat:
+    """A state register: ``bits`` wide, signed or not.
+
+    ``overflow`` (``"saturate"`` or ``"wrap"``) fixes the register's own overflow mode;
+    ``None`` leaves it to the core's ``CoreSpec.overflow``. ``lo``/``hi`` narrow or move
+    the range (a saturating register symmetric about 0, a wrapping one whose window is
+    ``lo .. lo + 2^bits - 1``); ``None`` means the usual two's-complement bound.
+    """
+
+    bits: int
+    signed: bool
+    overflow: str | None = None
+    lo: int | None = None
+    hi: int | None = None
+
+    @property
+    def range(self) -> tuple[int, int]:
+        lo, hi = bounds(self.bits, self.signed)
+        return (lo if self.lo is None else self.lo, hi if self.hi is None else self.hi)
+
+
+@dataclass(frozen=True)
+class SynapticEvents:
+    """The synaptic events of one tick in the order a sequential datapath applies them.
+
+    Entry ``j`` adds ``w[j]`` (``w << w_exp``) to input target ``target[j]`` of slot
+    ``slot[j]``; entries come in ascending axon order, an axon with ``c`` events gives
+    its row ``c`` times in a row, and a row's words keep their stored order. A model
+    whose ``accumulation`` is ``"sequential"`` receives this instead of ``acc``.
+    """
+
+    slot: np.ndarray    # int64
+    target: np.ndarray  # int64
+    w: np.ndarray       # int64
+
+    def of_target(self, target: int) -> tuple[np.ndarray, np.ndarray]:
+        chosen = self.target == target
+        return self.slot[chosen], self.w[chosen]
+
+    def total(self, n: int, targets: int) -> np.ndarray:
+        """The wide sum per target and slot, shape ``(targets, n)`` (for idle tests)."""
+        out = np.zeros(targets * n, dtype=np.int64)
+        np.add.at(out, self.target * n + self.slot, self.w)
+        return out.reshape(targets, n)
+
+
+def bounds(bits: int, signed: bool) -> tuple[int, int]:
+    """Smallest and largest value of a ``bits``-wide two's-complement or unsigned field."""
+    if signed:
+        return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    return 0, (1 << bits) - 1
 
 
 @dataclass(frozen=True)
@@ -36,10 +94,7 @@ class FieldFormat:
 
     @property
     def range(self) -> tuple[int, int]:
-        if self.signed:
-            lo, hi = -(1 << (self.bits - 1)), (1 << (self.bits - 1)) - 1
-        else:
-            lo, hi = 0, (1 << self.bits) - 1
+        lo, hi = bounds(self.bits, self.signed)
         return lo, hi if self.largest is None else min(hi, self.largest)
 
 
@@ -75,6 +130,19 @@ class FirmwareModel:
     (the timing model charges them ``neuron_idle`` cycles instead of ``neuron_active``).
     ``load_compiled()`` returns the model's ``CompiledModel`` (numba), or ``None`` when
     the model has none or numba is not installed.
+
+    General options a model may declare (the defaults are the reference LIF's):
+
+    * ``registers(spec)``: its state registers and their formats (``RegisterFormat``),
+      every field of ``state_type`` included; ``None`` means ``spec.registers()``.
+    * ``targets``: synaptic input targets per slot (a synapse word names one); with
+      more than one, ``acc`` has one row per target, shape ``(targets, n)``.
+    * ``accumulation``: ``"wide"`` (sum every event of the tick exactly, the model fits
+      the sum) or ``"sequential"`` (the model gets ``SynapticEvents`` in application
+      order and adds them one at a time with ``Arithmetic.accumulate``).
+    * ``max_spikes``: most spikes a slot emits in one tick; above 1, ``step`` returns a
+      spike count per slot (``int64``) instead of a boolean mask, and a count ``c``
+      sends every routing entry of the slot ``c`` times.
     """
 
     name: str
@@ -86,6 +154,10 @@ class FirmwareModel:
     uses_noise: Callable[[Any], bool]
     idle: Callable[[Any, Any, np.ndarray, np.ndarray], np.ndarray]
     load_compiled: Callable[[], "CompiledModel | None"] = lambda: None
+    registers: Callable[[Any], dict[str, RegisterFormat]] | None = None
+    targets: int = 1
+    accumulation: str = "wide"
+    max_spikes: int = 1
 
     @property
     def compiled(self) -> "CompiledModel | None":

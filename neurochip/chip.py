@@ -119,7 +119,9 @@ class Chip:
                 [np.diff(s.row_start) for s in synapses]))]).astype(np.int64),
             slot=np.concatenate([s.slot + layout.slot_start[c] for c, s in enumerate(synapses)]),
             w=np.concatenate([s.w for s in synapses]),
-            w_exp=np.concatenate([s.w_exp for s in synapses]))
+            w_exp=np.concatenate([s.w_exp for s in synapses]),
+            target=None if all(s.target is None for s in synapses)
+            else np.concatenate([s.targets_of_words() for s in synapses]))
         entry_start = np.concatenate([[0], np.cumsum(np.concatenate(
             [np.diff(r.route_start) for r in routes]))]).astype(np.int64)
         entry_core = np.concatenate([r.core for r in routes]).astype(np.int64)

@@ -31,7 +31,7 @@ def validate_params(model: FirmwareModel, params, spec: CoreSpec, core: int = 0)
         kind = "signed" if bad.format.signed else "unsigned"
         raise SpecError(f"core {core}, slot {bad.index}: parameter {bad.field}={bad.value} "
                         f"outside {lo}..{hi} ({bad.format.bits}-bit {kind})")
-    if params.noise_bits.max(initial=0) > spec.noise_bits_max:
+    if hasattr(params, "noise_bits") and params.noise_bits.max(initial=0) > spec.noise_bits_max:
         slot = int(np.flatnonzero(params.noise_bits > spec.noise_bits_max)[0])
         raise SpecError(f"core {core}, slot {slot}: parameter noise_bits="
                         f"{int(params.noise_bits[slot])} exceeds noise_bits_max="
@@ -46,7 +46,7 @@ def validate_core(spec: CoreSpec, model: FirmwareModel, params, synapses: Synaps
         raise SpecError(f"core {core}: {n} neurons, capacity n_slots={spec.n_slots} "
                         f"(short by {n - spec.n_slots})")
     validate_params(model, params, spec, core)
-    synapses.validate(spec, n, core)
+    synapses.validate(spec, n, core, model.targets)
     if routes.route_start.size != n + 1:
         raise SpecError(f"core {core}: routing table has {routes.route_start.size - 1} "
                         f"slots, the core has {n}")

@@ -8,11 +8,14 @@ vectorised step whether the chip has one core or a thousand. A tick is, in this 
 
 1. read and clear the axon-buffer row of this tick (events that arrive now);
 2. ``acc`` = sum of ``w << w_exp`` over the synapse rows of those axons (each event
-   counted), per slot;
+   counted), per slot (and per input target, for a model with several); or, for a
+   model with ``accumulation="sequential"``, the events themselves in application
+   order (``SynapticEvents``: ascending axon, each event in turn, words in row order);
 3. the firmware model's step (``firmware_models.lif.kernel`` for the reference LIF)
    updates every slot from ``acc`` and, on cores with noise, their LFSR words;
 4. every routing entry of every slot that fired schedules one event on its axon at
-   ``tick + delay`` (a packet; the timing model says when it arrives within the tick).
+   ``tick + delay`` (a packet; the timing model says when it arrives within the tick);
+   a slot that fired ``c`` spikes (a model with ``max_spikes > 1``) sends ``c``.
 
 ``Core`` (one core) and ``Chip`` (a mesh) build an ``Engine``; ``Activity`` is what a
 tick did, which the timing model turns into cycles.
@@ -27,13 +30,25 @@ import numpy as np
 
 from firmware_models.base import FirmwareModel
 
-from .fixed import Arithmetic, value_range
+from .fixed import Arithmetic, register_range
 from .lfsr import NoiseBank
 from .routing import AxonBuffer
 from .spec import CoreSpec, SpecError
 from .synapses import DeliveryTable, SynapseMemory, row_words
 
-RECORDABLE = ("spikes", "v", "i", "theta", "ref")
+RECORDABLE = ("spikes", "v", "i", "theta", "ref")  # the reference LIF's; see recordable()
+
+
+def recordable(model: FirmwareModel) -> tuple[str, ...]:
+    """What a run of ``model`` can record: ``spikes`` and every state register."""
+    if model.registers is None:
+        return RECORDABLE
+    return ("spikes",) + tuple(f.name for f in fields(model.state_type))
+
+
+def model_registers(model: FirmwareModel, spec: CoreSpec) -> dict:
+    """The register formats a model runs with (its own, or the spec's LIF registers)."""
+    return model.registers(spec) if model.registers is not None else spec.registers()
 
 
 @dataclass(frozen=True)
@@ -146,11 +161,12 @@ class Engine:
             if not isinstance(seed, (int, np.integer)) or not 0 < seed < (1 << 32):
                 raise SpecError(f"core {int(layout.core_ids[index])}: lfsr_seed must be in "
                                 f"1..2**32-1 (zero locks the LFSR), got {seed!r}")
-        self.arith = Arithmetic(spec.registers(), spec.overflow, spec.rounding,
+        self.arith = Arithmetic(model_registers(model, spec), spec.overflow, spec.rounding,
                                 spec.overflow_check, locate=layout.locate)
         self._state = model.init_state(params)
         self.buffer = AxonBuffer(layout.n_axons, spec.delay_bits)
-        noisy_cores = np.bincount(layout.slot_core, weights=params.noise_bits != 0,
+        noise_bits = getattr(params, "noise_bits", np.zeros(layout.n_slots, np.int64))
+        noisy_cores = np.bincount(layout.slot_core, weights=noise_bits != 0,
                                   minlength=layout.core_ids.size) > 0
         self.noise = NoiseBank(lfsr_seeds, np.diff(layout.slot_start), noisy_cores) \
             if noisy_cores.any() else None
@@ -167,7 +183,7 @@ class Engine:
 
     @state.setter
     def state(self, new_state) -> None:
-        registers = self.spec.registers()
+        registers = self.arith.registers
         values = {}
         for f in fields(self.model.state_type):
             array = np.asarray(getattr(new_state, f.name))
@@ -178,7 +194,7 @@ class Engine:
                 raise SpecError(f"{self.name}: state.{f.name} must be integers, got dtype "
                                 f"{array.dtype}")
             array = array.astype(np.int64)
-            lo, hi = value_range(registers[f.name].bits, registers[f.name].signed)
+            lo, hi = register_range(registers[f.name])
             bad = np.flatnonzero((array < lo) | (array > hi))
             if bad.size:
                 core, slot = self.layout.locate(int(bad[0]))
@@ -212,13 +228,22 @@ class Engine:
         t = self.t
         self.arith.tick = t
         axons = self.buffer.pop(t)
-        acc = self.delivery.deliver(axons, self.n)
+        model = self.model
+        if model.accumulation == "sequential":
+            acc = self.delivery.events(axons)
+        elif model.targets > 1:
+            acc = self.delivery.deliver_targets(axons, self.n, model.targets)
+        else:
+            acc = self.delivery.deliver(axons, self.n)
         words = self.noise.next_words() if self.noise is not None else None
         before = self._state
-        self._state, fired = self.model.step(self.params, before, acc, words, self.arith)
+        self._state, fired = model.step(self.params, before, acc, words, self.arith)
         entries = np.empty(0, dtype=np.int64)
         if self.entry_axon.size:
-            entries, _ = row_words(self.entry_start, np.flatnonzero(fired))
+            spiking = np.flatnonzero(fired)
+            entries, lengths = row_words(self.entry_start, spiking)
+            if model.max_spikes > 1 and entries.size:
+                entries = np.repeat(entries, np.repeat(fired[spiking], lengths))
             if entries.size:
                 self.buffer.schedule_delayed(t, self.entry_axon[entries],
                                              self.entry_delay[entries])
@@ -240,9 +265,10 @@ class Engine:
         backend = resolve_backend(backend, self.model)
         if on_tick is not None and backend == "compiled":
             raise SpecError("a per-tick callback (on_tick) needs backend='numpy'")
-        unknown = [name for name in record if name not in RECORDABLE]
+        allowed = recordable(self.model)
+        unknown = [name for name in record if name not in allowed]
         if unknown:
-            raise SpecError(f"cannot record {unknown[0]!r}; choose from {RECORDABLE}")
+            raise SpecError(f"cannot record {unknown[0]!r}; choose from {allowed}")
         if inputs is not None:
             if np.shape(inputs) != (ticks, self.buffer.n_axons):
                 raise SpecError(f"inputs have shape {np.shape(inputs)}, expected "
@@ -260,8 +286,9 @@ class Engine:
                                           record, timing)
             return Recording(start, traces, self.overflow_counts,
                              timing.from_arrays(arrays) if timing is not None else [])
-        traces = {name: np.zeros((ticks, self.n), dtype=bool if name == "spikes" else np.int64)
-                  for name in record}
+        spike_type = bool if self.model.max_spikes == 1 else np.int64
+        traces = {name: np.zeros((ticks, self.n), dtype=spike_type if name == "spikes"
+                                 else np.int64) for name in record}
         extra = []
         for k in range(ticks):
             if bounds[k] < bounds[k + 1]:

@@ -24,10 +24,14 @@ mode, overflow check policy) into the one object a core hands to its firmware mo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+
+from firmware_models.base import RegisterFormat
+
+__all__ = ["Arithmetic", "RegisterFormat", "RegisterOverflowError", "overflowed", "saturate",
+           "register_range", "shift_right", "value_range", "wrap", "wrap_into"]
 
 ROUNDING_MODES = ("floor", "nearest", "zero")
 OVERFLOW_MODES = ("saturate", "wrap")
@@ -52,6 +56,11 @@ def wrap(x, bits: int, signed: bool = True):
         return np.bitwise_and(x, mask)
     half = 1 << (bits - 1)
     return np.bitwise_and(np.add(x, half), mask) - half
+
+
+def wrap_into(x, lo: int, hi: int):
+    """``x`` wrapped modulo ``hi - lo + 1`` into the window ``lo .. hi``."""
+    return np.mod(np.subtract(x, lo), hi - lo + 1) + lo
 
 
 def overflowed(x, bits: int, signed: bool = True):
@@ -80,8 +89,8 @@ class RegisterOverflowError(ArithmeticError):
     """A register left its range while the core ran with ``overflow_check='strict'``."""
 
     def __init__(self, core: int, slot: int, register: str, tick: int, value: int,
-                 bits: int, signed: bool):
-        lo, hi = value_range(bits, signed)
+                 bits: int, signed: bool, bounds: tuple[int, int] | None = None):
+        lo, hi = bounds or value_range(bits, signed)
         kind = "signed" if signed else "unsigned"
         super().__init__(
             f"core {core}, slot {slot}: register '{register}' overflowed at tick {tick}: "
@@ -89,10 +98,9 @@ class RegisterOverflowError(ArithmeticError):
         self.core, self.slot, self.register, self.tick, self.value = core, slot, register, tick, value
 
 
-@dataclass(frozen=True)
-class RegisterFormat:
-    bits: int
-    signed: bool
+def register_range(fmt) -> tuple[int, int]:
+    """A register's range: its own (``RegisterFormat.range``) or the usual bound."""
+    return fmt.range if hasattr(fmt, "range") else value_range(fmt.bits, fmt.signed)
 
 
 class Arithmetic:
@@ -122,25 +130,69 @@ class Arithmetic:
         self.locate = locate or (lambda index: (0, int(index)))
         self.tick = 0
         self.counts = {name: 0 for name in self.registers}
-        self._ranges = {name: value_range(f.bits, f.signed) for name, f in self.registers.items()}
+        self._ranges = {name: register_range(f) for name, f in self.registers.items()}
 
     def shift(self, x, k):
         return shift_right(x, k, self.rounding)
 
-    def fit(self, x, register: str):
+    def fit(self, x, register: str, slots=None):
+        """``x`` written into ``register``; ``slots`` (one per element) names the slot of
+        each element in a strict-mode error when ``x`` is not one value per slot."""
         lo, hi = self._ranges[register]
         x = np.asarray(x, dtype=np.int64)
         if x.size == 0 or (x.min() >= lo and x.max() <= hi):
             return x
+        fmt = self.registers[register]
         if self.overflow_check == "strict":
             index = int(np.flatnonzero((x < lo) | (x > hi))[0])
-            core, slot = self.locate(index)
-            fmt = self.registers[register]
+            core, slot = self.locate(index if slots is None else int(slots[index]))
             raise RegisterOverflowError(core, slot, register, self.tick, int(x.flat[index]),
-                                        fmt.bits, fmt.signed)
+                                        fmt.bits, fmt.signed, (lo, hi))
         if self.overflow_check == "count":
             self.counts[register] += int(np.count_nonzero((x < lo) | (x > hi)))
-        if self.overflow == "saturate":
+        mode = fmt.overflow or self.overflow
+        if mode == "saturate":
             return np.clip(x, lo, hi)
-        fmt = self.registers[register]
-        return wrap(x, fmt.bits, fmt.signed)
+        if (lo, hi) == value_range(fmt.bits, fmt.signed):
+            return wrap(x, fmt.bits, fmt.signed)
+        return wrap_into(x, lo, hi)
+
+    def accumulate(self, x, slots, w, register: str):
+        """Add ``w[j]`` to ``x[slots[j]]`` one event at a time, in the given order, and
+        ``fit`` the register after every single addition.
+
+        A slot whose running sums all stay inside the range gets the wide sum (the same
+        result); the others are applied by rounds, round ``r`` adding every such slot's
+        ``r``-th event at once (no per-slot loop).
+        """
+        x = np.array(x, dtype=np.int64)
+        slots = np.asarray(slots, dtype=np.int64)
+        if slots.size == 0:
+            return x
+        w = np.asarray(w, dtype=np.int64)
+        lo, hi = self._ranges[register]
+        order = np.argsort(slots, kind="stable")
+        s, w = slots[order], w[order]
+        first = np.flatnonzero(np.concatenate([[True], s[1:] != s[:-1]]))
+        length = np.diff(np.concatenate([first, [s.size]]))
+        group = np.repeat(np.arange(first.size), length)
+        running = np.cumsum(w)
+        running = running - np.repeat(running[first] - w[first], length) + x[s]
+        outside = (running < lo) | (running > hi)
+        last = first + length - 1
+        if not outside.any():
+            x[s[last]] = running[last]
+            return x
+        bad = np.zeros(first.size, dtype=bool)
+        bad[group[outside]] = True
+        x[s[last[~bad]]] = running[last[~bad]]
+        chosen = bad[group]
+        rank = (np.arange(s.size) - first[group])[chosen]
+        s, w = s[chosen], w[chosen]
+        by_round = np.argsort(rank, kind="stable")
+        bounds = np.searchsorted(rank[by_round], np.arange(int(rank.max()) + 2))
+        for r in range(bounds.size - 1):
+            index = by_round[bounds[r]:bounds[r + 1]]
+            target = s[index]
+            x[target] = self.fit(x[target] + w[index], register, slots=target)
+        return x

@@ -10,6 +10,12 @@ each counted), every word of its axon's row into one ``acc`` per slot. It gather
 the row words with one ``repeat``/``arange`` and sums with ``bincount`` (which adds in
 float64: exact while the sum of ``|w << w_exp|`` over one tick stays below 2**53, far
 beyond any register width here).
+
+A model with several synaptic input targets per slot (``FirmwareModel.targets``) reads
+each word's ``target`` (0 when the memory has none): ``deliver_targets`` gives one
+``acc`` row per target, and ``events`` lists the synaptic events of a tick in the order
+a sequential datapath applies them (ascending axon; an axon with ``c`` events gives its
+row ``c`` times in a row; words in row order).
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from firmware_models.base import SynapticEvents
 
 from .spec import CoreSpec, SpecError
 
@@ -35,10 +43,12 @@ class SynapseMemory:
     slot: np.ndarray       # (words,) int32 (int64 if a value does not fit)
     w: np.ndarray          # (words,) int16 mantissa (int64 if a value does not fit)
     w_exp: np.ndarray      # (n_axons,) int64
+    target: np.ndarray | None = None  # (words,) input target of each word; None: all 0
 
     @classmethod
-    def from_lists(cls, n_axons: int, axon, slot, w, w_exp=0) -> "SynapseMemory":
-        """Rows from parallel arrays of ``(axon, slot, w)`` words; ``w_exp`` per axon or one.
+    def from_lists(cls, n_axons: int, axon, slot, w, w_exp=0, target=None) -> "SynapseMemory":
+        """Rows from parallel arrays of ``(axon, slot, w)`` words; ``w_exp`` per axon or one;
+        ``target`` (one per word or one for all) the input target of each word.
 
         Words keep their order within a row. Slots are stored as int32 and weights as
         int16 when every value fits (a core's weights are at most 16 bits), to keep
@@ -59,11 +69,24 @@ class SynapseMemory:
             raise SpecError(f"synapse names axon {bad}, outside 0..{n_axons - 1}")
         counts = np.bincount(axon, minlength=n_axons)
         row_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        if target is not None:
+            target = np.broadcast_to(np.asarray(target), axon.shape)
+            if target.size and target.dtype.kind not in "iu":
+                raise SpecError(f"synapse target values must be integers, got dtype "
+                                f"{target.dtype}")
+            target = target.astype(np.int64)
         if axon.size > 1 and np.any(axon[1:] < axon[:-1]):
             order = np.argsort(axon, kind="stable")
             slot, w = slot[order], w[order]
+            target = target[order] if target is not None else None
         w_exp = np.broadcast_to(np.asarray(w_exp, dtype=np.int64), (n_axons,)).copy()
-        return cls(row_start, _compact(slot, np.int32), _compact(w, np.int16), w_exp)
+        return cls(row_start, _compact(slot, np.int32), _compact(w, np.int16), w_exp,
+                   None if target is None else _compact(target, np.int8))
+
+    def targets_of_words(self) -> np.ndarray:
+        """The input target of every word (zeros when the memory names none)."""
+        return (np.zeros(self.words, dtype=np.int8) if self.target is None
+                else self.target)
 
     @classmethod
     def empty(cls, n_axons: int) -> "SynapseMemory":
@@ -77,8 +100,9 @@ class SynapseMemory:
     def words(self) -> int:
         return self.slot.size
 
-    def validate(self, spec: CoreSpec, n_slots: int, core: int = 0) -> None:
-        """Refuse anything the core's synapse memory cannot hold, naming it."""
+    def validate(self, spec: CoreSpec, n_slots: int, core: int = 0, targets: int = 1) -> None:
+        """Refuse anything the core's synapse memory cannot hold, naming it (``targets``:
+        the input targets per slot of the core's model)."""
         where = f"core {core} synapse memory"
         if self.n_axons > spec.n_axons:
             raise SpecError(f"{where}: {self.n_axons} axons, capacity n_axons={spec.n_axons}")
@@ -89,7 +113,8 @@ class SynapseMemory:
         lo, hi = -(1 << (spec.w_bits - 1)), (1 << (spec.w_bits - 1)) - 1
         for name, values, vlo, vhi in (("slot", self.slot, 0, n_slots - 1),
                                        ("w", self.w, lo, hi),
-                                       ("w_exp", self.w_exp, 0, spec.max_w_exp)):
+                                       ("w_exp", self.w_exp, 0, spec.max_w_exp),
+                                       ("target", self.targets_of_words(), 0, targets - 1)):
             bad = np.flatnonzero((values < vlo) | (values > vhi))
             if bad.size:
                 index = int(bad[0])
@@ -139,6 +164,7 @@ class DeliveryTable:
     length: np.ndarray  # (n_axons,) int64
     slot: np.ndarray    # (words,) int32
     weight: np.ndarray  # (words,) float32 or float64: w << w_exp
+    target: np.ndarray  # (words,) int8 input target
 
     @classmethod
     def build(cls, synapses: SynapseMemory, entry_axon: np.ndarray) -> "DeliveryTable":
@@ -151,7 +177,7 @@ class DeliveryTable:
         offset[order] = np.cumsum(length[order]) - length[order]
         words = ranges(synapses.row_start[order], length[order])
         return cls(offset, length, synapses.slot[words].astype(np.int32),
-                   synapses.scaled_weights()[words])
+                   synapses.scaled_weights()[words], synapses.targets_of_words()[words])
 
     def deliver(self, axons: np.ndarray, n_slots: int) -> np.ndarray:
         """Sum of ``w << w_exp`` per slot over the rows of ``axons`` (one row per event)."""
@@ -160,3 +186,20 @@ class DeliveryTable:
             return np.zeros(n_slots, dtype=np.int64)
         return np.bincount(self.slot[words], weights=self.weight[words],
                            minlength=n_slots).astype(np.int64)
+
+    def deliver_targets(self, axons: np.ndarray, n_slots: int, targets: int) -> np.ndarray:
+        """``deliver`` with one row per input target: shape ``(targets, n_slots)``."""
+        words = ranges(self.offset[axons], self.length[axons])
+        if words.size == 0:
+            return np.zeros((targets, n_slots), dtype=np.int64)
+        key = self.target[words].astype(np.int64) * n_slots + self.slot[words]
+        return np.bincount(key, weights=self.weight[words], minlength=targets * n_slots
+                           ).astype(np.int64).reshape(targets, n_slots)
+
+    def events(self, axons: np.ndarray) -> SynapticEvents:
+        """The events of ``axons`` in application order (module docstring)."""
+        axons = np.sort(axons, kind="stable")
+        words = ranges(self.offset[axons], self.length[axons])
+        return SynapticEvents(self.slot[words].astype(np.int64),
+                              self.target[words].astype(np.int64),
+                              self.weight[words].astype(np.int64))

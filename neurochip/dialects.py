@@ -1,0 +1,160 @@
+"""Chip dialects: the arithmetic of a chip family, selectable by name.
+
+A dialect is a firmware model (``firmware_models.MODELS``: integer kernel, float twin,
+quantiser) and a ``CoreSpec`` preset with that chip's register and weight widths:
+
+========= ====================================== ===========================================
+name      model                                  preset
+========= ====================================== ===========================================
+``lif``   the project's reference LIF            ``CoreSpec()`` defaults
+``loihi`` Lava 0.10 ``PyLifModelBitAcc``          ``u``, ``v`` 24 bit; weights 9-bit signed
+          (docs/dialect-loihi.md)                mantissa (-256..255, Lava's 8 bits plus
+                                                 sign mode); ``w_exp`` 0..7
+``xylo``  xylosim 0.1.3 v2 / Rockpool XyloSim    ``isyn1``, ``isyn2``, ``v`` 16 bit; weights
+          (docs/dialect-xylo.md)                 int8; ``w_exp`` (``weight_shift``) 0..7
+========= ====================================== ===========================================
+
+The preset changes only widths; capacities come from whoever builds the spec.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from firmware_models import MODELS
+from firmware_models.base import FirmwareModel
+from firmware_models.xylo import XYLO, XyloParams
+from firmware_models.xylo.kernel import MAX_INPUT_SPIKES, MAX_OUTPUT_SPIKES, MAX_SPIKES
+
+from .core import Core
+from .routing import RoutingTable
+from .spec import CoreSpec, SpecError
+from .synapses import SynapseMemory
+
+DIALECTS = ("lif", "loihi", "xylo")
+DEFAULT_DIALECT = "lif"
+
+PRESETS: dict[str, dict[str, int]] = {
+    "lif": {},
+    "loihi": {"i_bits": 24, "v_bits": 24, "w_bits": 9, "w_exp_bits": 3},
+    "xylo": {"i_bits": 16, "v_bits": 16, "w_bits": 8, "w_exp_bits": 3},
+}
+
+
+def check_dialect(name) -> str:
+    if name not in DIALECTS:
+        raise SpecError(f"dialect must be one of {DIALECTS}, got {name!r}")
+    return name
+
+
+def dialect_model(name: str) -> FirmwareModel:
+    """The firmware model of dialect ``name``."""
+    return MODELS[check_dialect(name)]
+
+
+def dialect_spec(name: str, base: CoreSpec | None = None, **fields) -> CoreSpec:
+    """``base`` (default ``CoreSpec()``) with dialect ``name``'s widths, then ``fields``."""
+    base = base if base is not None else CoreSpec()
+    return base.replace(**{**PRESETS[check_dialect(name)], **fields})
+
+
+# ====================================================================== Xylo networks
+def _int_weights(name: str, values, shape_hint: str, lo: int, hi: int) -> np.ndarray:
+    array = np.asarray(values)
+    if array.dtype.kind not in "iu":
+        if array.dtype.kind != "f" or not np.array_equal(array, np.rint(array)):
+            raise SpecError(f"{name} must be integers ({shape_hint}), got dtype {array.dtype}")
+        array = np.rint(array)
+    array = array.astype(np.int64)
+    bad = np.argwhere((array < lo) | (array > hi))
+    if bad.size:
+        index = tuple(int(i) for i in bad[0])
+        raise SpecError(f"{name}[{', '.join(map(str, index))}]={int(array[index])} outside "
+                        f"{lo}..{hi}")
+    return array
+
+
+@dataclass(frozen=True)
+class XyloNetwork:
+    """A Xylo network on one core: hidden slots ``0..n_hidden-1``, output slots after
+    them; input channel ``i`` is axon ``i``, hidden neuron ``h`` feeds axon
+    ``n_in + h`` (its recurrent row, ``weight_shift_rec``) and ``n_in + n_hidden + h``
+    (its output row, ``weight_shift_out``), both one tick late."""
+
+    core: Core
+    n_in: int
+    n_hidden: int
+    n_out: int
+
+    def inputs(self, raster) -> np.ndarray:
+        """Event counts (ticks × axons) from input spike counts (ticks × ``n_in``),
+        at most ``MAX_INPUT_SPIKES`` per channel and tick."""
+        raster = np.asarray(raster)
+        if raster.ndim != 2 or raster.shape[1] != self.n_in:
+            raise SpecError(f"input raster has shape {raster.shape}, expected "
+                            f"(ticks, {self.n_in})")
+        counts = _int_weights("input raster", raster, "spike counts", 0, MAX_INPUT_SPIKES)
+        out = np.zeros((counts.shape[0], self.core.synapses.n_axons), dtype=np.int64)
+        out[:, :self.n_in] = counts
+        return out
+
+    def run(self, raster, record: tuple[str, ...] = ("spikes",)):
+        """Run one tick per raster row; the recording's ``spikes`` are counts per slot."""
+        return self.core.run(len(raster), self.inputs(raster), record)
+
+
+def xylo_network(w_in, w_rec, w_out, *, dash_mem=4, dash_syn=4, dash_syn2=4,
+                 threshold=1000, bias=0, dash_mem_out=4, dash_syn_out=4,
+                 threshold_out=1000, bias_out=0, weight_shift_in=0, weight_shift_rec=0,
+                 weight_shift_out=0, spec: CoreSpec | None = None) -> XyloNetwork:
+    """A Xylo network as xylosim takes it, on one core of the ``xylo`` dialect.
+
+    ``w_in`` (inputs × hidden × 2, or inputs × hidden for ``isyn1`` only), ``w_rec``
+    (hidden × hidden × 2 or hidden × hidden) and ``w_out`` (hidden × outputs) are int8;
+    the neuron parameters are scalars or one value per neuron.
+    """
+    w_in, w_rec = (np.asarray(w) for w in (w_in, w_rec))
+    w_in = w_in[..., None] if w_in.ndim == 2 else w_in
+    w_rec = w_rec[..., None] if w_rec.ndim == 2 else w_rec
+    n_in, n_hid = w_in.shape[:2]
+    w_out = np.asarray(w_out)
+    if w_rec.shape[:2] != (n_hid, n_hid) or w_out.ndim != 2 or w_out.shape[0] != n_hid:
+        raise SpecError(f"weights do not agree: w_in {w_in.shape}, w_rec {w_rec.shape}, "
+                        f"w_out {w_out.shape} (expected inputs × hidden, hidden × hidden, "
+                        f"hidden × outputs)")
+    n_out = w_out.shape[1]
+    w_in = _int_weights("w_in", w_in, "int8", -128, 127)
+    w_rec = _int_weights("w_rec", w_rec, "int8", -128, 127)
+    w_out = _int_weights("w_out", w_out, "int8", -128, 127)
+    n = n_hid + n_out
+    hidden = np.arange(n_hid)
+    params = XyloParams.make(
+        n, dash_syn1=np.concatenate([np.broadcast_to(dash_syn, n_hid),
+                                     np.broadcast_to(dash_syn_out, n_out)]),
+        dash_syn2=np.concatenate([np.broadcast_to(dash_syn2, n_hid), np.zeros(n_out)]),
+        dash_mem=np.concatenate([np.broadcast_to(dash_mem, n_hid),
+                                 np.broadcast_to(dash_mem_out, n_out)]),
+        threshold=np.concatenate([np.broadcast_to(threshold, n_hid),
+                                  np.broadcast_to(threshold_out, n_out)]),
+        bias=np.concatenate([np.broadcast_to(bias, n_hid), np.broadcast_to(bias_out, n_out)]),
+        max_spikes=np.concatenate([np.full(n_hid, MAX_SPIKES), np.full(n_out, MAX_OUTPUT_SPIKES)]))
+    words = []  # (axon, slot, w, target), row-major so words keep slot order
+    for base, weights, slot_offset in ((0, w_in, 0), (n_in, w_rec, 0)):
+        pre, post, target = np.nonzero(weights)
+        words.append((base + pre, slot_offset + post, weights[pre, post, target], target))
+    pre, post = np.nonzero(w_out)
+    words.append((n_in + n_hid + pre, n_hid + post, w_out[pre, post], np.zeros_like(pre)))
+    axon, slot, w, target = (np.concatenate(parts) for parts in zip(*words))
+    n_axons = n_in + 2 * n_hid
+    w_exp = np.concatenate([np.full(n_in, weight_shift_in), np.full(n_hid, weight_shift_rec),
+                            np.full(n_hid, weight_shift_out)])
+    synapses = SynapseMemory.from_lists(n_axons, axon, slot, w, w_exp, target)
+    routes = RoutingTable.from_lists(n, np.concatenate([hidden, hidden]),
+                                     np.concatenate([n_in + hidden, n_in + n_hid + hidden]), 1)
+    if spec is None:
+        spec = dialect_spec("xylo", CoreSpec(n_slots=max(n, 1), n_axons=max(n_axons, 1),
+                                             synapse_words=max(axon.size, 1),
+                                             routing_entries=max(2 * n_hid, 1)))
+    return XyloNetwork(Core(spec, params, synapses, routes, model=XYLO), n_in, n_hid, n_out)
