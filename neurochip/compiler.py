@@ -25,10 +25,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from firmware_models.lif.quantiser import (ParameterError, QuantisedLif, format_errors,
-                                           quantise_groups, quantise_weights)
+from firmware_models.lif.quantiser import ParameterError, QuantisedLif, format_errors
 
 from .chip import Chip, ChipSpec
+from .dialects import DEFAULT_DIALECT, dialect_model, dialect_quantiser
 from .engine import Recording
 from .mapping import InputMap, Network, neuron_slots, place
 from .netlist import ExpandedNetwork, Netlist, expand
@@ -193,6 +193,7 @@ class CompiledNetwork:
     bias_schedule: tuple[np.ndarray, np.ndarray]  # (ticks, (segments, n) bias registers)
     report: CompileReport
     network: Network = field(repr=False)
+    dialect: str = DEFAULT_DIALECT
 
     def inputs(self, ticks: int) -> np.ndarray:
         """The chip's input array (ticks × axons) for the netlist's input events."""
@@ -224,7 +225,8 @@ class CompiledNetwork:
             params = self.chip.engine.params
             global_bias = params.bias.copy()
             global_bias[self.slot_of] = bias
-            self.chip.engine.params = replace(params, bias=global_bias)
+            self.chip.engine.params = dialect_quantiser(self.dialect).with_bias(
+                params, global_bias)
             pieces.append(self.chip.run(b - a, inputs[a:b], record, timing=timing,
                                         backend=backend))
             if progress is not None:
@@ -237,10 +239,16 @@ class CompiledNetwork:
 
 
 def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
-                    partitioner: str = "greedy", seed: int = 0) -> CompiledNetwork:
-    """Quantise, partition and route ``netlist`` onto a chip of ``spec``."""
+                    partitioner: str = "greedy", seed: int = 0,
+                    dialect: str = DEFAULT_DIALECT) -> CompiledNetwork:
+    """Quantise, partition and route ``netlist`` onto a chip of ``spec``.
+
+    ``dialect`` (``neurochip.dialects``) picks the neuron arithmetic and its quantiser;
+    ``spec.core`` should carry that dialect's widths (``dialect_spec``).
+    """
     if partitioner not in PARTITIONERS:
         raise SpecError(f"partitioner must be one of {PARTITIONERS}, got {partitioner!r}")
+    model, dq = dialect_model(dialect), dialect_quantiser(dialect)
     ex = netlist if isinstance(netlist, ExpandedNetwork) else expand(netlist)
     core_spec = spec.core
     n = ex.n
@@ -256,16 +264,18 @@ def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
     total_current = ex.params.broadcast(n).I_bias + currents
     # each population gets its own voltage scale, coarse enough for its largest current
     groups = [ex.slice(name) for name in ex.names]
-    q = quantise_groups(ex.params, ex.dt, core_spec, groups,
-                        current_span=np.max(np.abs(total_current), axis=0))
+    q = dq.quantise_groups(ex.params, ex.dt, core_spec, groups,
+                           current_span=np.max(np.abs(total_current), axis=0))
     biases = np.rint(total_current / q.scales.i_lsb)
-    lo, hi = -(1 << (core_spec.v_bits - 1)), (1 << (core_spec.v_bits - 1)) - 1
+    lo, hi = dq.bias_range(core_spec)
     if biases.size and (biases.min() < lo or biases.max() > hi):
         j = int(np.argwhere((biases < lo) | (biases > hi))[0][1])
         worst = biases[:, j][np.argmax(np.abs(biases[:, j]))]
+        field = (f"the {core_spec.v_bits}-bit field" if dialect == "lif"
+                 else f"the {dialect} bias")
         raise SpecError(f"neuron {j}: its input current needs a bias register of "
-                        f"{int(worst)} LSB, beyond the {core_spec.v_bits}-bit field "
-                        f"({lo}..{hi}); widen the membrane (v_bits)")
+                        f"{int(worst)} LSB, beyond {field} ({lo}..{hi}); widen the "
+                        f"membrane (v_bits)")
     biases = biases.astype(np.int64)
 
     # input channels: one per (neuron, distinct weight); every event is one on its channel
@@ -282,7 +292,7 @@ def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
     # weights: recurrent synapses and input channels share one exponent
     all_weights = np.concatenate([ex.weight, channel_weight])
     all_post = np.concatenate([ex.post, channel_neuron]).astype(np.int64)
-    qw = quantise_weights(all_weights, q.scales.i_lsb[all_post], core_spec)
+    qw = dq.quantise_weights(all_weights, dq.weight_lsb(q)[all_post], core_spec)
     w_syn, w_in = qw.w[:ex.weight.size], qw.w[ex.weight.size:]
     delay_ticks = np.maximum(ex.delay_ticks(), 1)
     delays_rounded = int(np.count_nonzero(np.abs(ex.delay / ex.dt - delay_ticks) > 1e-9))
@@ -292,7 +302,8 @@ def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
                         f"{ex.delay[s]:g} s is {int(delay_ticks[s])} ticks, beyond the "
                         f"{core_spec.delay_bits}-bit delay field (max {core_spec.max_delay})")
 
-    params = replace(q.params, bias=biases[0])
+    readout = np.bincount(ex.pre.astype(np.int64), minlength=n) == 0
+    params = dq.for_network(dq.with_bias(q.params, biases[0]), readout)
     net = Network(params, ex.pre.astype(np.int64), ex.post.astype(np.int64), w_syn,
                   delay_ticks, qw.w_exp, np.arange(channel_neuron.size, dtype=np.int64),
                   channel_neuron.astype(np.int64), w_in, int(channel_neuron.size))
@@ -307,7 +318,8 @@ def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
         crossing_candidate = inter_core_entries(candidate, net.pre, net.post, net.delay)
         if crossing_candidate < crossing_sequential:  # never worse than contiguous blocks
             core_of, crossing = candidate, crossing_candidate
-    chip, input_map = place(net, core_of, spec)
+    chip, input_map = place(net, core_of, spec, model=model,
+                            inputs_first=model.accumulation == "sequential")
     slot_of = neuron_slots(core_of, spec.n_cores)
 
     uses = []
@@ -330,7 +342,7 @@ def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
         inter_core_entries=crossing, inter_core_entries_sequential=crossing_sequential)
     return CompiledNetwork(chip, ex, q, core_of, slot_of, input_map,
                            (ex.event_tick.astype(np.int64), event_channel),
-                           (starts, biases), report, net)
+                           (starts, biases), report, net, dialect)
 
 
 def float_run(ex: ExpandedNetwork, ticks: int | None = None, seed: int | None = None):

@@ -19,11 +19,14 @@ The preset changes only widths; capacities come from whoever builds the spec.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from firmware_models import MODELS
+from firmware_models.lif import quantiser as lif_quantiser
+from firmware_models.loihi import quantiser as loihi_quantiser
+from firmware_models.xylo import quantiser as xylo_quantiser
 from firmware_models.base import FirmwareModel
 from firmware_models.xylo import XYLO, XyloParams
 from firmware_models.xylo.kernel import MAX_INPUT_SPIKES, MAX_OUTPUT_SPIKES, MAX_SPIKES
@@ -35,6 +38,9 @@ from .synapses import SynapseMemory
 
 DIALECTS = ("lif", "loihi", "xylo")
 DEFAULT_DIALECT = "lif"
+
+# the register that holds the synaptic current (in the quantiser's i_lsb) in each dialect
+CURRENT_REGISTER = {"lif": "i", "loihi": "u", "xylo": "isyn1"}
 
 PRESETS: dict[str, dict[str, int]] = {
     "lif": {},
@@ -58,6 +64,41 @@ def dialect_spec(name: str, base: CoreSpec | None = None, **fields) -> CoreSpec:
     """``base`` (default ``CoreSpec()``) with dialect ``name``'s widths, then ``fields``."""
     base = base if base is not None else CoreSpec()
     return base.replace(**{**PRESETS[check_dialect(name)], **fields})
+
+
+class _LifQuantiser:
+    """The reference LIF's quantiser behind the interface the dialects' quantisers share:
+    ``quantise_groups``, ``quantise_weights``, ``weight_lsb`` (amperes of synaptic jump
+    per weight LSB, per neuron), ``with_bias`` (rewrite the bias register of every
+    neuron), ``bias_range`` and ``for_network`` (per-neuron changes that depend on the
+    network: which neurons are readouts)."""
+
+    quantise_groups = staticmethod(lif_quantiser.quantise_groups)
+    quantise_weights = staticmethod(lif_quantiser.quantise_weights)
+
+    @staticmethod
+    def with_bias(params, bias):
+        return replace(params, bias=np.asarray(bias, dtype=np.int64))
+
+    @staticmethod
+    def bias_range(spec) -> tuple[int, int]:
+        return -(1 << (spec.v_bits - 1)), (1 << (spec.v_bits - 1)) - 1
+
+    @staticmethod
+    def weight_lsb(q):
+        return q.scales.i_lsb
+
+    @staticmethod
+    def for_network(params, readout):
+        return params
+
+
+QUANTISERS = {"lif": _LifQuantiser, "loihi": loihi_quantiser, "xylo": xylo_quantiser}
+
+
+def dialect_quantiser(name: str):
+    """The quantiser of dialect ``name`` (module or class with the shared interface)."""
+    return QUANTISERS[check_dialect(name)]
 
 
 # ====================================================================== Xylo networks

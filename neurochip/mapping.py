@@ -24,6 +24,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from firmware_models.base import FirmwareModel
+from firmware_models.lif import LIF
+
 from .chip import Chip, ChipSpec, CoreConfig
 from .routing import RoutingTable
 from .spec import SpecError
@@ -84,8 +87,15 @@ def _group(core_of_target: np.ndarray, source: np.ndarray, key: np.ndarray):
 
 
 def place(net: Network, core_of: np.ndarray, spec: ChipSpec,
-          lfsr_seeds: dict[int, int] | None = None) -> tuple[Chip, InputMap]:
-    """The chip that runs ``net`` with neuron ``j`` on core ``core_of[j]``."""
+          lfsr_seeds: dict[int, int] | None = None, *, model: FirmwareModel = LIF,
+          inputs_first: bool = False) -> tuple[Chip, InputMap]:
+    """The chip that runs ``net`` with neuron ``j`` on core ``core_of[j]``.
+
+    ``model`` is the firmware model of ``net.params``. Each core numbers its recurrent
+    axons before its input axons, or after them with ``inputs_first`` (for a model that
+    applies events in ascending axon order, so that a tick's input events come before
+    the spikes of earlier ticks, as on Xylo).
+    """
     core_of = np.asarray(core_of, dtype=np.int64)
     if core_of.shape != (net.n,):
         raise SpecError(f"placement has shape {core_of.shape}, expected ({net.n},)")
@@ -106,6 +116,9 @@ def place(net: Network, core_of: np.ndarray, spec: ChipSpec,
     groups = np.concatenate([rec, inp]) if inp.size else rec
     group_core = groups[:, 0] if groups.size else np.zeros(0, dtype=np.int64)
     order = np.argsort(group_core, kind="stable")
+    if inputs_first and inp.size:
+        is_input = np.arange(len(groups)) >= len(rec)
+        order = np.lexsort((~is_input, group_core))
     axon_of_group = np.empty(len(groups), dtype=np.int64)
     axon_of_group[order] = np.arange(len(groups)) - np.searchsorted(
         group_core[order], group_core[order])
@@ -129,7 +142,7 @@ def place(net: Network, core_of: np.ndarray, spec: ChipSpec,
         seed = (lfsr_seeds or {}).get(c)
         configs[c] = CoreConfig(net.params.take(m), synapses, routes,
                                 *(() if seed is None else (seed,)))
-    chip = Chip(spec, configs)
+    chip = Chip(spec, configs, model=model)
     driven = np.arange(n_rec, len(groups))
     input_map = InputMap(channel=groups[driven, 1] if driven.size else np.zeros(0, np.int64),
                          axon=chip.layout.axon_start[group_core[driven]]
