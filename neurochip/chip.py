@@ -219,11 +219,6 @@ class ChipTiming:
             [[0], np.cumsum(np.bincount(entry, minlength=self.entry_dst.size))]).astype(np.int64)
         self.hop_index, self.hop_link, self.hop_in_x = hop, link, in_x
         self.hop_step = step.astype(np.int64)
-        self.hop_lat = np.where(in_x, t.hop_x, t.hop_y).astype(np.int64)
-        self.n_steps = spec.width + spec.height - 2
-        # the compiled kernel reads these side by side (one cache line per entry or hop)
-        self.hop_range = np.stack([self.hop_start[:-1], self.hop_start[1:]], axis=1)
-        self.hop_table = np.stack([self.hop_link, self.hop_lat, self.hop_step], axis=1)
 
     def of(self, activity: Activity) -> TickTiming:
         """Timing of one tick from its ``Activity`` (numpy backend)."""
@@ -241,8 +236,7 @@ class ChipTiming:
     def from_arrays(self, arrays) -> list[TickTiming]:
         """Per-tick ``TickTiming`` from the compiled backend's flat records."""
         phase, work, links, cycles, ptr, (src, dst, inject, arrive) = arrays
-        used = int(ptr[-1])
-        src, dst = src[:used].astype(np.int64), dst[:used].astype(np.int64)
+        # the packet records stay in the compact types the kernel wrote (views, no copy)
         return [TickTiming(phase[k, 0], phase[k, 1], phase[k, 2], src[ptr[k]:ptr[k + 1]],
                            dst[ptr[k]:ptr[k + 1]], inject[ptr[k]:ptr[k + 1]],
                            arrive[ptr[k]:ptr[k + 1]], links[k], work[k, 0], work[k, 1],

@@ -26,6 +26,7 @@ from numba import njit
 from firmware_models.lif.compiled import lif_step_compiled
 
 from .spec import SpecError
+from .timing import MINUS_X, MINUS_Y, PLUS_X, PLUS_Y
 
 OK, OVERFLOW, PACKETS_FULL, EVENTS_FULL = range(4)
 
@@ -60,109 +61,162 @@ def schedule(pool_axon, pool_count, pool_next, head, free, row, axon, count):
 
 
 @njit(cache=True)
-def fcfs_packets(n_packets, inject, entries_sent, hop_range, hops, n_steps, arrive,
-                 link_packets, last_start, last_mark, work):
-    """Arrival cycle of each packet of one tick under FCFS links (timing.link_schedule).
+def fcfs_packets(n_packets, inject, src, dst, width, height, hop_x, hop_y, arrive,
+                 link_packets):
+    """Arrival cycle of each packet of one tick under FCFS links (``timing`` module).
 
-    Step by step (a packet's hops have increasing steps), the packets whose next hop is
-    on this step are taken in (request, packet) order — a counting sort by request over
-    packets in packet order — and each hop starts at
-    ``max(request, previous start on its link + 1)``: the FCFS schedule of every link of
-    the step at once. ``hop_range[e]`` is entry ``e``'s (first, end) hop; ``hops[h]`` is
-    hop ``h``'s (link, latency, step), side by side so that one read brings all three.
-    ``last_start``/``last_mark`` (per link) and ``work`` (at least 5 rows of
-    ``n_packets``) are scratch space.
+    A link serves its packets in (request, packet) order, each starting at
+    ``max(request, previous start on the link + 1)``. Links are taken step by step
+    (``timing.Mesh.routes``: every hop's previous hop lies on an earlier step), so when
+    a link is served every packet that will use it is known, and they come in at most
+    four streams each already in (request, packet) order: the packets injected at its
+    router (in packet order, injection cycles increasing) and those leaving each link
+    that feeds it (in the order that link served them, so requests increasing). Merging
+    the streams gives the link's FCFS order without a sort. Routes are worked out from
+    the source and destination cores (X then Y), so no per-hop table is read.
     """
-    cursor, end, request, active, next_step = work[0], work[1], work[2], work[3], work[4]
-    n_active = 0
+    n_links = 4 * width * height
+    nxt = np.empty(n_packets, np.int64)      # link of each packet's next hop, or -1
+    target = np.empty((n_packets, 2), np.int64)  # destination (x, y)
+    request = np.empty(n_packets, np.int64)
+    first = np.zeros(n_links + 1, np.int64)
+    total = 0
     for p in range(n_packets):
-        e = entries_sent[p]
         arrive[p] = inject[p]
-        if hop_range[e, 1] > hop_range[e, 0]:
-            cursor[p] = hop_range[e, 0]
-            end[p] = hop_range[e, 1]
-            request[p] = inject[p]
-            next_step[p] = hops[cursor[p], 2]
-            active[n_active] = p
-            n_active += 1
-    if n_active == 0:
+        request[p] = inject[p]
+        x, y = src[p] % width, src[p] // width
+        tx, ty = dst[p] % width, dst[p] // width
+        target[p, 0], target[p, 1] = tx, ty
+        link = _next_link(x, y, tx, ty, width)
+        nxt[p] = link
+        if link >= 0:
+            first[link + 1] += 1
+            total += abs(tx - x) + abs(ty - y)
+    if total == 0:
         return
-    ordered = np.empty(n_active, np.int64)
-    for s in range(n_steps):
-        # packets whose next hop is on this step, in packet order
-        m = 0
-        r_min, r_max = np.int64(2 ** 62), np.int64(-1)
-        for q in range(n_active):
-            p = active[q]
-            if next_step[p] == s:  # kept per packet: no scattered read of the hop table
-                ordered[m] = p
-                m += 1
-                r_min = min(r_min, request[p])
-                r_max = max(r_max, request[p])
-        if m == 0:
-            continue
-        if r_max - r_min <= 8 * m + 4096:
-            bucket = np.zeros(r_max - r_min + 2, np.int64)
-            for q in range(m):
-                bucket[request[ordered[q]] - r_min + 1] += 1
-            for b in range(bucket.size - 1):
-                bucket[b + 1] += bucket[b]
-            by_request = np.empty(m, np.int64)
-            for q in range(m):
-                p = ordered[q]
-                slot = request[p] - r_min
-                by_request[bucket[slot]] = p
-                bucket[slot] += 1
-        else:
-            key = np.empty(m, np.int64)
-            for q in range(m):
-                key[q] = (request[ordered[q]] - r_min) * n_packets + ordered[q]
-            by_request = ordered[:m][np.argsort(key)]
-        for p in by_request:
-            h = cursor[p]
-            link = hops[h, 0]
-            latency = hops[h, 1]
-            begin = request[p]
-            if last_mark[link] == s + 1 and last_start[link] + 1 > begin:
-                begin = last_start[link] + 1
-            last_start[link] = begin
-            last_mark[link] = s + 1
-            link_packets[link] += 1
-            request[p] = begin + latency
-            cursor[p] = h + 1
-            if h + 1 == end[p]:
-                arrive[p] = begin + latency
-                next_step[p] = -1
+    for link in range(n_links):
+        first[link + 1] += first[link]
+    injected = np.empty(first[n_links], np.int64)  # per first link, in packet order
+    fill = first[:n_links].copy()
+    for p in range(n_packets):
+        if nxt[p] >= 0:
+            injected[fill[nxt[p]]] = p
+            fill[nxt[p]] += 1
+    served = np.empty(total, np.int64)  # per link, in the order it served them
+    served_lo = np.zeros(n_links, np.int64)
+    served_hi = np.zeros(n_links, np.int64)
+    lo = np.empty(4, np.int64)
+    hi = np.empty(4, np.int64)
+    head = np.empty(4, np.int64)
+    used = 0
+    for step in range(width + height - 2):
+        for k in range(2 * max(width, height)):
+            # the k-th link of this step: +x links leave column `step`, -x links column
+            # W-1-step; then +y links leave row `step - (W-1)`, -y links row H-1-that
+            plus = k % 2 == 0
+            if step < width - 1:
+                y, port = k // 2, PLUS_X if plus else MINUS_X
+                x = step if plus else width - 1 - step
+                if y >= height:
+                    continue
+                to_x, to_y = x + (1 if plus else -1), y
+                latency = hop_x
             else:
-                next_step[p] = hops[h + 1, 2]
-        for p in by_request:
-            last_mark[hops[cursor[p] - 1, 0]] = 0
+                x, port = k // 2, PLUS_Y if plus else MINUS_Y
+                y = step - (width - 1) if plus else height - 1 - (step - (width - 1))
+                if x >= width:
+                    continue
+                to_x, to_y = x, y + (1 if plus else -1)
+                latency = hop_y
+            link = (y * width + x) * 4 + port
+            # streams: injected here, then the links that feed this one (X then Y)
+            lo[0], hi[0] = first[link], first[link + 1]
+            n_streams = 1
+            back = x - (1 if plus else -1) if port < PLUS_Y else y - (1 if plus else -1)
+            if (0 <= back < width) if port < PLUS_Y else (0 <= back < height):
+                feed = (y * width + back) * 4 + port if port < PLUS_Y else \
+                    (back * width + x) * 4 + port
+                lo[1], hi[1] = served_lo[feed], served_hi[feed]
+                n_streams = 2
+            if port >= PLUS_Y:  # packets turning from the X links into this router
+                if x > 0:
+                    feed = (y * width + x - 1) * 4 + PLUS_X
+                    lo[n_streams], hi[n_streams] = served_lo[feed], served_hi[feed]
+                    n_streams += 1
+                if x < width - 1:
+                    feed = (y * width + x + 1) * 4 + MINUS_X
+                    lo[n_streams], hi[n_streams] = served_lo[feed], served_hi[feed]
+                    n_streams += 1
+            for f in range(n_streams):
+                head[f] = -2  # to be found
+            served_lo[link] = used
+            last = np.int64(-(2 ** 62))
+            while True:
+                best = -1
+                for f in range(n_streams):
+                    if head[f] == -2:  # next packet of stream f that takes this link
+                        head[f] = -1
+                        while lo[f] < hi[f]:
+                            q = injected[lo[f]] if f == 0 else served[lo[f]]
+                            if nxt[q] == link:
+                                head[f] = q
+                                break
+                            lo[f] += 1
+                    p = head[f]
+                    if p >= 0 and (best < 0 or request[p] < request[head[best]]
+                                   or (request[p] == request[head[best]]
+                                       and p < head[best])):
+                        best = f
+                if best < 0:
+                    break
+                p = head[best]
+                lo[best] += 1
+                head[best] = -2
+                begin = max(request[p], last + 1)
+                last = begin
+                request[p] = begin + latency
+                served[used] = p
+                used += 1
+                nxt[p] = _next_link(to_x, to_y, target[p, 0], target[p, 1], width)
+                if nxt[p] < 0:
+                    arrive[p] = begin + latency
+            served_hi[link] = used
+            link_packets[link] += used - served_lo[link]
+
+
+@njit(cache=True)
+def _next_link(x, y, tx, ty, width):
+    """Link of the next hop from router (x, y) towards (tx, ty), X then Y; -1 there."""
+    if x != tx:
+        return (y * width + x) * 4 + (PLUS_X if tx > x else MINUS_X)
+    if y != ty:
+        return (y * width + x) * 4 + (PLUS_Y if ty > y else MINUS_Y)
+    return -1
 
 
 @njit(cache=True)
 def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
                pool_axon, pool_count, pool_next, head, free,
-               row_offset, row_length, syn_slot, syn_w, entry_start, entry_axon, entry_delay,
+               axon_rows, syn_slot, syn_w, entry_start, entry_axon, entry_delay,
                noisy, lanes, lane_group, tables,
                P, S, S_new, lo, hi, bits, signed, wrap, rounding, check, counts, error,
                record_flags, rec_spikes, rec_regs,
-               timing_on, table, slot_core, axon_core, n_cores, hop_range, hops, n_steps,
-               entry_dst,
+               timing_on, table, slot_core, n_cores, width, height, entry_dst,
                t_phase, t_work, t_links, t_cycles, pk_ptr, pk_src, pk_dst, pk_inject,
                pk_arrive, pk_capacity, max_packets):
-    """Run up to ``n_ticks`` ticks; returns (ticks done, status)."""
+    """Run up to ``n_ticks`` ticks; returns (ticks done, status).
+
+    ``axon_rows[a]`` is axon ``a``'s (row offset, row length, core index), side by side
+    so that one read brings all three.
+    """
     n = S.shape[0]
     depth = head.size
     acc = np.zeros(n, np.int64)
     words = np.zeros(n, np.int64)
     fired = np.zeros(n, np.bool_)
     idle = np.zeros(n, np.bool_)
-    sent = np.empty(max(max_packets, 1), np.int64)
     sent_src = np.empty(max(max_packets, 1), np.int64)
     sent_dst = np.empty(max(max_packets, 1), np.int64)
-    last_start = np.zeros(4 * n_cores, np.int64)
-    last_mark = np.zeros(4 * n_cores, np.int64)
-    work = np.empty((5, max(max_packets, 1)), np.int64)
     inject = np.empty(max(max_packets, 1), np.int64)
     arrive = np.empty(max(max_packets, 1), np.int64)
     per_packet = table[4] + table[5]
@@ -194,12 +248,13 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
             free[0] += 1
             free[free[0]] = cell
             cell = pool_next[cell]
-            begin = row_offset[a]
-            for w in range(begin, begin + row_length[a]):
+            begin = axon_rows[a, 0]
+            length = axon_rows[a, 1]
+            for w in range(begin, begin + length):
                 acc[syn_slot[w]] += c * syn_w[w]
             if timing_on:
-                t_work[k, 0, axon_core[a]] += c
-                t_work[k, 1, axon_core[a]] += c * row_length[a]
+                t_work[k, 0, axon_rows[a, 2]] += c
+                t_work[k, 1, axon_rows[a, 2]] += c * length
         if noisy:
             for j in range(n):
                 words[j] = np.int64(lanes[j])
@@ -219,7 +274,6 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
                 for e in range(entry_start[j], entry_start[j + 1]):
                     schedule(pool_axon, pool_count, pool_next, head, free,
                              (t + entry_delay[e]) % depth, entry_axon[e], 1)
-                    sent[n_sent] = e
                     if timing_on:  # read once here, where a slot's entries sit together
                         sent_src[n_sent] = slot_core[j]
                         sent_dst[n_sent] = entry_dst[e]
@@ -259,8 +313,8 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
             inject[p] = t_phase[k, 1, c] + seen[c] * per_packet
         for q in range(t_links.shape[1]):
             t_links[k, q] = 0
-        fcfs_packets(n_sent, inject, sent, hop_range, hops, n_steps, arrive, t_links[k],
-                     last_start, last_mark, work)
+        fcfs_packets(n_sent, inject, sent_src, sent_dst, width, height, table[6], table[7],
+                     arrive, t_links[k])
         cycles = 0
         for c in range(n_cores):
             cycles = max(cycles, t_phase[k, 2, c])
@@ -331,6 +385,32 @@ class EventPool:
                                            np.array(counts, np.int64))] if axons else []
 
 
+def _packet_record_types(engine, timing, pool, input_count) -> tuple:
+    """Types of the packet records (source, destination, injection, arrival): the
+    narrowest that provably hold every value, since fresh pages are most of their cost.
+
+    Cycles of a tick are bounded by its work: at most ``E`` events arrive in one tick (the
+    events pending now, every input event of the run, and one per routing entry, whose
+    delay is fixed), each a row fetch and at most ``L`` synaptic ops; every slot is
+    updated; every entry sends at most one packet, and a packet waits on each of its at
+    most ``W + H - 2`` links for at most every other packet before taking ``hop`` cycles.
+    """
+    if timing is None:
+        return (np.int32,) * 4
+    table, mesh = timing.spec.timing, timing.mesh
+    packets = engine.entry_axon.size
+    pending = pool.axon.size - int(pool.free[0])  # cells of one event each, at the start
+    events = pending + int(input_count.sum()) + packets
+    longest = int(timing.row_length.max(initial=0))
+    bound = (events * (table.row_fetch + table.synop * longest)
+             + engine.n * max(table.neuron_active, table.neuron_idle)
+             + packets * (table.route_lookup + table.inject)
+             + (mesh.width + mesh.height) * (packets + max(table.hop_x, table.hop_y)))
+    cores = np.int16 if timing.n_cores <= np.iinfo(np.int16).max else np.int32
+    cycles = np.int32 if bound <= np.iinfo(np.int32).max else np.int64
+    return cores, cores, cycles, cycles
+
+
 def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record, timing):
     """Run ``ticks`` ticks of ``engine`` in compiled code.
 
@@ -382,20 +462,20 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     t_links = np.zeros((ticks if timing_on else 0, 4 * n_cores), np.int64)
     t_cycles = np.zeros(ticks if timing_on else 0, np.int64)
     pk_ptr = np.zeros(ticks + 1, np.int64)
-    # source and destination cores as int32 (fewer fresh pages to fault in per tick)
-    pk = [np.empty(capacity, dtype) for dtype in (np.int32, np.int32, np.int64, np.int64)]
+    pk = [np.empty(capacity, dtype) for dtype in
+          _packet_record_types(engine, timing, pool, input_count)]
     empty = np.zeros(0, np.int64)
-    static = (t.table, t.slot_core, t.axon_core, n_cores, t.hop_range, t.hop_table,
-              t.n_steps, t.entry_dst) if timing_on else \
-        (np.zeros(8, np.int64), empty, empty, 1, np.zeros((0, 2), np.int64),
-         np.zeros((0, 3), np.int64), 0, empty)
+    static = (t.table, t.slot_core, n_cores, t.mesh.width, t.mesh.height, t.entry_dst) \
+        if timing_on else (np.zeros(8, np.int64), empty, 1, 1, 1, empty)
+    axon_rows = np.stack([table.offset, table.length,
+                          t.axon_core if timing_on else np.zeros_like(table.length)], axis=1)
 
     done = 0
     while True:
         k, status = run_kernel(
             engine.t + done, ticks - done, input_ptr[done:], input_axon,
             input_count, pool.axon, pool.count, pool.next, pool.head, pool.free,
-            table.offset, table.length, table.slot, syn_w, engine.entry_start, engine.entry_axon,
+            axon_rows, table.slot, syn_w, engine.entry_start, engine.entry_axon,
             engine.entry_delay, noise is not None, lanes, lane_group, tables,
             P, S, S_new, lo, hi, bits, signed, spec.overflow == "wrap",
             ("floor", "nearest", "zero").index(spec.rounding),

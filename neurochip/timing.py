@@ -165,7 +165,12 @@ def _sort_order(link: np.ndarray, request: np.ndarray, packet: np.ndarray) -> np
 
 @dataclass(frozen=True)
 class TickTiming:
-    """Cycle counts of one tick (cycles from the start of the tick)."""
+    """Cycle counts of one tick (cycles from the start of the tick).
+
+    The ``packet_*`` arrays are signed integers of whatever width holds them: the compiled
+    backend records them in the narrowest type that provably does (int16 cores, int32
+    cycles on all but huge chips), as views into one record of the whole run.
+    """
 
     synapse_end: np.ndarray   # per core
     neuron_end: np.ndarray    # per core
