@@ -527,7 +527,9 @@ def test_chip_timing_requests_far_apart():
                                   inject=0, hop_x=3, hop_y=5000),
                       TimingTable(row_fetch=0, synop=0, neuron_active=0, neuron_idle=0,
                                   route_lookup=0, inject=0),
-                      TimingTable(synop=9000, hop_x=2)):
+                      TimingTable(synop=9000, hop_x=2),
+                      # ticks longer than 2**31 cycles: the compiled records widen
+                      TimingTable(neuron_active=2 ** 29, hop_y=2 ** 31)):
             spec = ChipSpec(width, height, core=CoreSpec(max_fanout=8), timing=table)
             results = []
             for backend in ("numpy", "compiled"):
@@ -535,6 +537,9 @@ def test_chip_timing_requests_far_apart():
                 rec = chip.run(25, record=RECORD, timing=True, backend=backend)
                 results.append((rec.traces, rec.timing, rec.overflow, snapshot(chip.engine)))
             assert sum(t.hops for t in results[0][1]) > 100
+            if table.hop_y == 2 ** 31:
+                assert max(t.cycles for t in results[1][1]) > 2 ** 31
+                assert results[1][1][0].packet_arrive.dtype == np.int64
             assert_same_chip_run(results[1], results[0], f"{width}×{height} {table}")
 
 
