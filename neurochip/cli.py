@@ -64,6 +64,18 @@ def _mesh(text: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
+def input_file(*suffixes: str):
+    """An argparse type: the path of an existing file ending in one of ``suffixes``."""
+    def check(text: str) -> str:
+        if suffixes and not text.lower().endswith(suffixes):
+            raise argparse.ArgumentTypeError(
+                f"expected a {' or '.join(suffixes)} file, got {text!r}")
+        if not os.path.isfile(text):
+            raise argparse.ArgumentTypeError(f"no such file: {text!r}")
+        return text
+    return check
+
+
 def _override(text: str) -> tuple[str, float]:
     name, sep, value = text.partition("=")
     try:
@@ -99,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="neurochip-demo.png",
                       help="plot file to write (neurochip-demo.png)")
     demo.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    demo.add_argument("--quiet", action="store_true", help="print nothing")
 
     tp = commands.add_parser(
         "throughput", help="estimate a chip's synaptic-event throughput and energy for a run")
@@ -129,9 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
     tp.add_argument("--plot", metavar="PREFIX",
                     help="write PREFIX-core-load.png and PREFIX-cycles.png")
     tp.add_argument("--force", action="store_true", help="overwrite existing plot files")
+    tp.add_argument("--quiet", action="store_true",
+                    help="no progress bar or plot lines: the table (or JSON) alone")
 
     run = commands.add_parser("run", help="run a netlist (.json/.toml) or NIR graph (.nir)")
-    run.add_argument("netlist", help="netlist file (.json or .toml) or NIR graph (.nir)")
+    run.add_argument("netlist", type=input_file(".json", ".toml", ".nir"),
+                     help="netlist file (.json or .toml) or NIR graph (.nir)")
     run.add_argument("--input", help="NIR only: input array file (.npy, or .npz with one "
                                      "array), ticks × input size; zero input when absent")
     run.add_argument("--dt", type=_positive_float, default=1.0,
@@ -150,13 +166,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar or report")
 
     comp = commands.add_parser("compile", help="compile a netlist into binary core images")
-    comp.add_argument("netlist", help="netlist file (.json or .toml)")
+    comp.add_argument("netlist", type=input_file(".json", ".toml"),
+                      help="netlist file (.json or .toml)")
     comp.add_argument("-o", "--out", required=True, help="directory for the images and report")
     _add_chip_options(comp)
     comp.add_argument("--force", action="store_true", help="replace an existing output")
+    comp.add_argument("--quiet", action="store_true", help="print nothing")
 
     ins = commands.add_parser("inspect", help="print a core image and its bits per field")
-    ins.add_argument("image", nargs="+", help="core image file(s) (.ncim)")
+    ins.add_argument("image", nargs="+", type=input_file(), help="core image file(s) (.ncim)")
 
     from .compare import add_compare_arguments
     add_compare_arguments(commands.add_parser(
@@ -167,11 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
         "experiment", help="run an experiment of LIF theory: core vs float reference vs "
                            "analytic, numbers and a plot (docs/experiments.md)")
     exp.add_argument("name", help="fi-curve, dimensionless, impedance, adaptation, jitter, "
-                                  "or all")
+                                  "nonlinear-leak, or all")
     exp.add_argument("--out", default=".",
                      help="folder for the plot NAME.png (the current folder)")
     exp.add_argument("--force", action="store_true", help="overwrite an existing plot")
-    exp.add_argument("--quiet", action="store_true", help="print nothing")
+    exp.add_argument("--quiet", action="store_true", help="print nothing, no progress bar")
     return parser
 
 
@@ -188,9 +206,10 @@ def _demo(args) -> int:
         raise UsageError(str(error).replace("CoreSpec.v_bits", "--v-bits")
                          .replace("CoreSpec.i_bits", "--i-bits")) from None
     result = run_demo(ticks=args.ticks, dt=args.dt * 1e-3, spec=spec)
-    print(summary(result))
     plot_demo(result, args.out)
-    print(f"plot: {os.path.abspath(args.out)}")
+    if not args.quiet:
+        print(summary(result))
+        print(f"plot: {os.path.abspath(args.out)}")
     return 0
 
 
@@ -224,6 +243,8 @@ def _throughput(args) -> int:
             mesh=args.mesh, ticks=args.ticks, dt_s=args.dt * 1e-3, timing=timing,
             energy=energy, clock_hz=clock, placement=args.placement)
     elif args.example.endswith((".json", ".toml")):
+        if not os.path.isfile(args.example):
+            raise UsageError(f"no such file: {args.example!r}")
         report, mesh = _netlist_throughput(args, timing, energy, clock)
     else:
         raise UsageError(f"expected 'random' or a netlist file (.json/.toml), got "
@@ -231,7 +252,7 @@ def _throughput(args) -> int:
     print(report.to_json() if args.json else report.format_table())
     if args.plot:
         for path in plot_report(report, mesh, args.plot):
-            if not args.json:
+            if not args.json and not args.quiet:
                 print(f"plot: {os.path.abspath(path)}")
     return 0
 
@@ -279,20 +300,11 @@ def _run(args) -> int:
                                    partitioner=args.partitioner)
         if not args.quiet:
             print(compiled.report.format())
-        bar = None
-        if not args.quiet and ticks > 1000:
-            from tqdm import tqdm
-            bar = tqdm(total=ticks, unit="tick", file=sys.stderr)
-        done = [0]
-
-        def progress(k):
-            if bar is not None:
-                bar.update(k - done[0])
-                done[0] = k
+        from .progress import bar, to
         record = ("spikes", "v", "i", "theta")
-        recording = compiled.run(ticks, record=record, backend=args.backend, progress=progress)
-        if bar is not None:
-            bar.close()
+        with bar(ticks, quiet=args.quiet, desc="run", unit="tick") as shown:
+            recording = compiled.run(ticks, record=record, backend=args.backend,
+                                     progress=to(shown))
         scales = compiled.quantised.scales
         traces = {"spikes": recording.spikes, "v": scales.volts(recording["v"]),
                   "i": scales.amps(recording["i"]), "theta": recording["theta"] * scales.v_lsb}
@@ -379,9 +391,10 @@ def _compile(args) -> int:
         f.write(report.format() + "\n")
     with open(os.path.join(args.out, "report.json"), "w") as f:
         json.dump(report.to_dict(), f, indent=1)
-    print(report.format())
-    print(f"wrote {len(paths) - 1} core images, manifest.json, report.txt and report.json "
-          f"to {os.path.abspath(args.out)}")
+    if not args.quiet:
+        print(report.format())
+        print(f"wrote {len(paths) - 1} core images, manifest.json, report.txt and report.json "
+              f"to {os.path.abspath(args.out)}")
     return 0
 
 
@@ -397,8 +410,12 @@ def _experiment(args) -> int:
         raise UsageError(f"--out {args.out} is not a folder")
     names = list(EXPERIMENTS) if args.name == "all" else [args.name]
     _refuse_existing(*(output_path(name, args.out) for name in names), force=args.force)
-    for name in names:
-        run_experiment(name, args.out, force=True, quiet=args.quiet)
+    from .progress import bar
+    with bar(len(names), quiet=args.quiet, desc="experiment", unit="experiment") as shown:
+        for name in names:
+            shown.set_postfix_str(name)
+            run_experiment(name, args.out, force=True, quiet=args.quiet)
+            shown.update()
     return 0
 
 
@@ -450,7 +467,10 @@ def _netlist_throughput(args, timing, energy, clock):
         raise UsageError("--placement random is for the built-in network; a netlist is "
                          "placed sequential or greedy")
     compiled = compile_netlist(netlist, spec, partitioner=args.placement)
-    recording = compiled.run(args.ticks, record=("spikes",), timing=True)
+    from .progress import bar, to
+    with bar(args.ticks, quiet=args.quiet, desc="throughput", unit="tick") as shown:
+        recording = compiled.run(args.ticks, record=("spikes",), timing=True,
+                                 progress=to(shown))
     return summarise(recording.timing, spec.mesh, int(recording.spikes.sum()), netlist.dt,
                      clock, energy), spec.mesh
 

@@ -469,7 +469,8 @@ class _Reference:
 def compare(netlist, configs, mesh: tuple[int, int] = (2, 2), ticks: int | None = None, *,
             window: int = DEFAULT_WINDOW, tau: float = DEFAULT_TAU,
             partitioner: str = "greedy", base: CoreSpec | None = None, backend=None,
-            keep_traces: bool = True, reference: str = "asked") -> list[ComparisonResult]:
+            keep_traces: bool = True, reference: str = "asked",
+            progress=None) -> list[ComparisonResult]:
     """Run ``netlist`` (a path, a ``Netlist`` or an ``ExpandedNetwork``) on the float
     reference once and on the emulator once per configuration (a ``CoreSpec``, used as
     is, or a dict of ``CoreSpec`` fields applied to ``base``, by default
@@ -478,10 +479,16 @@ def compare(netlist, configs, mesh: tuple[int, int] = (2, 2), ticks: int | None 
     gives a result with ``error`` set. ``keep_traces`` keeps the spike and membrane
     arrays on the results (needed by ``plot_comparison``). ``reference="realised"``
     compares with ``realised_float_run`` of each configuration instead of the netlist's
-    parameters as asked, which leaves the arithmetic's error alone."""
+    parameters as asked, which leaves the arithmetic's error alone. ``progress(result)``,
+    when given, is called after each configuration has run."""
     reference = _Reference(netlist, ticks, mesh, window, tau, base, reference)
     specs = [resolve_config(c, reference.base) for c in configs]
-    return [reference.run(spec, partitioner, backend, keep_traces) for spec in specs]
+    results = []
+    for spec in specs:
+        results.append(reference.run(spec, partitioner, backend, keep_traces))
+        if progress is not None:
+            progress(results[-1])
+    return results
 
 
 def smallest_width(netlist, config=None, v_bits: Sequence[int] = tuple(range(4, 17)),
@@ -707,9 +714,10 @@ def _nonnegative_float(text: str) -> float:
 
 def add_compare_arguments(parser) -> None:
     """The options of ``neurochip compare`` (the parser ``cli`` made for the command)."""
-    from .cli import _mesh, _positive_float, _positive_int
+    from .cli import _mesh, _positive_float, _positive_int, input_file
 
-    parser.add_argument("netlist", help="netlist file (.json or .toml)")
+    parser.add_argument("netlist", type=input_file(".json", ".toml"),
+                        help="netlist file (.json or .toml)")
     parser.add_argument("--v-bits", type=_int_list, default=[16], metavar="LIST",
                         help="membrane widths, e.g. 8,10,12,16 (16); theta follows")
     parser.add_argument("--i-bits", type=_int_list, default=[16], metavar="LIST",
@@ -743,6 +751,9 @@ def add_compare_arguments(parser) -> None:
                         help="configuration (0-based, in table order) the raster and traces "
                              "show (0)")
     parser.add_argument("--force", action="store_true", help="overwrite existing plot files")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bar, no header or plot lines: the table (or JSON) "
+                             "alone")
 
 
 def compare_command(args, usage_error: type[Exception] | None = None) -> int:
@@ -771,10 +782,12 @@ def compare_command(args, usage_error: type[Exception] | None = None) -> int:
     ex = _expanded(args.netlist)
     if args.ticks is not None and args.ticks > ex.ticks:
         raise usage_error(f"--ticks must be at most the netlist's duration, {ex.ticks} ticks")
-    results = compare(ex, configs, mesh=args.mesh, ticks=args.ticks, window=args.window,
-                      tau=args.tau * 1e-3, partitioner=args.partitioner,
-                      backend=args.backend, keep_traces=bool(args.plot),
-                      reference=args.reference)
+    from .progress import bar
+    with bar(len(configs), quiet=args.quiet, desc="compare", unit="config") as shown:
+        results = compare(ex, configs, mesh=args.mesh, ticks=args.ticks, window=args.window,
+                          tau=args.tau * 1e-3, partitioner=args.partitioner,
+                          backend=args.backend, keep_traces=bool(args.plot),
+                          reference=args.reference, progress=lambda r: shown.update())
     search = None
     if args.tolerance is not None:
         search = smallest_passing(results, args.tolerance, args.metric)
@@ -795,11 +808,12 @@ def compare_command(args, usage_error: type[Exception] | None = None) -> int:
         total_float = next((r.total_float for r in results if r.ok), None)
         what = "parameters as asked" if args.reference == "asked" else \
             "parameters each configuration realises"
-        print(f"{args.netlist}: {ex.n} neurons, {r0.ticks} ticks of {ex.dt * 1e3:g} ms; "
-              f"float reference ({what})"
-              + (f": {_fmt(total_float, 'd')} spikes" if args.reference == "asked" else ""))
-        print(f"matching window {args.window} ticks; van Rossum tau {args.tau:g} ms "
-              f"(1 = one unmatched spike)")
+        if not args.quiet:
+            print(f"{args.netlist}: {ex.n} neurons, {r0.ticks} ticks of {ex.dt * 1e3:g} ms; "
+                  f"float reference ({what})"
+                  + (f": {_fmt(total_float, 'd')} spikes" if args.reference == "asked" else ""))
+            print(f"matching window {args.window} ticks; van Rossum tau {args.tau:g} ms "
+                  f"(1 = one unmatched spike)")
         print(format_table(results))
         if search is not None:
             print(f"smallest --v-bits with {args.metric} <= {args.tolerance:g}:")
@@ -807,7 +821,7 @@ def compare_command(args, usage_error: type[Exception] | None = None) -> int:
                 rest = ", ".join(f"{k}={g[k]}" for k in ("i_bits", "w_bits", "rounding"))
                 print(f"  {rest}: {_fmt(g['smallest_v_bits'], 'd', 'none')} "
                       f"(tried {','.join(map(str, g['tried']))})")
-        for p in paths:
+        for p in paths if not args.quiet else ():
             print(f"plot: {os.path.abspath(p)}")
         if args.plot and not paths:
             print(f"no plots: configuration {args.show} did not run")

@@ -1,0 +1,172 @@
+"""Friendly runs, on the real ``neurochip`` command in a subprocess: progress bars on
+stderr only for runs that take a while (and never with ``--quiet``), ``--quiet``,
+no output file overwritten without ``--force``, and bad arguments as one line on stderr
+with exit code 2 (nothing written)."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import struct
+import subprocess
+import sys
+import termios
+import threading
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(sys.executable).parent / "neurochip"
+COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "neurochip.cli"]
+EXAMPLE = str(Path(__file__).parent.parent / "examples" / "balanced.json")
+
+
+def neurochip(*args, cwd):
+    return subprocess.run([*COMMAND, *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+def neurochip_on_a_terminal(*args, cwd) -> tuple[subprocess.CompletedProcess, str]:
+    """Run with stderr on a pseudo-terminal 100 columns wide (stdout a pipe); returns the
+    process and everything written to the terminal."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    chunks: list[bytes] = []
+
+    def read():
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the terminal closed
+                return
+            if not chunk:
+                return
+            chunks.append(chunk)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        result = subprocess.run([*COMMAND, *args], cwd=cwd, stdout=subprocess.PIPE,
+                                stderr=slave, text=True, timeout=300)
+    finally:
+        os.close(slave)
+        reader.join(10)
+        os.close(master)
+    return result, b"".join(chunks).decode(errors="replace")
+
+
+# ---------------------------------------------------------------- progress and --quiet
+
+def test_experiment_shows_a_bar_on_a_terminal_when_it_takes_over_a_second(tmp_path):
+    result, terminal = neurochip_on_a_terminal("experiment", "nonlinear-leak", "--out", "a",
+                                               cwd=tmp_path)
+    assert result.returncode == 0
+    assert "experiment: 100%" in terminal and "1/1" in terminal and "nonlinear-leak" in terminal
+    assert "nonlinear-leak" in result.stdout and "%|" not in result.stdout  # bar: stderr only
+    quiet, terminal = neurochip_on_a_terminal("experiment", "nonlinear-leak", "--out", "b",
+                                              "--quiet", cwd=tmp_path)
+    assert quiet.returncode == 0 and quiet.stdout == "" and terminal == ""
+    assert (tmp_path / "b" / "nonlinear-leak.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_compare_bar_counts_configurations_and_quiet_leaves_the_table_alone(tmp_path):
+    widths = ",".join(str(b) for b in range(4, 17))
+    result, terminal = neurochip_on_a_terminal("compare", EXAMPLE, "--v-bits", widths,
+                                               "--rounding", "floor,nearest,zero",
+                                               cwd=tmp_path)
+    assert result.returncode == 0
+    assert "compare: 100%" in terminal and "39/39" in terminal and "config" in terminal
+    quiet, terminal = neurochip_on_a_terminal("compare", EXAMPLE, "--v-bits", "8,12",
+                                              "--quiet", cwd=tmp_path)
+    assert quiet.returncode == 0 and terminal == ""
+    lines = quiet.stdout.splitlines()
+    assert lines[0].startswith("configuration") and len(lines) == 3   # the table alone
+    assert lines[1].startswith("v8 i16 w8 floor") and lines[2].startswith("v12 i16 w8 floor")
+
+
+def test_a_short_run_into_a_pipe_writes_nothing_on_stderr(tmp_path):
+    result = neurochip("compare", EXAMPLE, "--v-bits", "8", cwd=tmp_path)
+    assert result.returncode == 0 and result.stderr == ""
+    assert "smallest" not in result.stdout and "v8 i16 w8 floor" in result.stdout
+
+
+@pytest.mark.parametrize("args, made", [
+    (["demo", "--ticks", "100", "--quiet"], "neurochip-demo.png"),
+    (["compile", EXAMPLE, "-o", "images", "--quiet"], "images/report.json"),
+    (["experiment", "dimensionless", "--quiet"], "dimensionless.png"),
+])
+def test_quiet_prints_nothing_and_still_writes(tmp_path, args, made):
+    result = neurochip(*args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "" and result.stderr == ""
+    assert (tmp_path / made).stat().st_size > 0
+
+
+# ---------------------------------------------------------------------- --force
+
+@pytest.mark.parametrize("args, existing", [
+    (["compare", EXAMPLE, "--v-bits", "8", "--plot", "cmp"], "cmp-raster.png"),
+    (["experiment", "dimensionless"], "dimensionless.png"),
+    (["experiment", "all"], "nonlinear-leak.png"),
+    (["run", EXAMPLE, "--ticks", "20", "--out", "rec.npz"], "rec.npz"),
+    (["run", EXAMPLE, "--ticks", "20", "--plot", "raster.png"], "raster.png"),
+    (["throughput", "--ticks", "20", "--plot", "tp"], "tp-cycles.png"),
+    (["compile", EXAMPLE, "-o", "images"], "images/mine.txt"),
+])
+def test_never_overwrites_without_force(tmp_path, args, existing):
+    path = tmp_path / existing
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(b"user data")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    result = neurochip(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("neurochip: error: ")
+    assert "--force" in lines[0] and existing.split("/")[0] in lines[0]
+    assert path.read_bytes() == b"user data"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before   # nothing else written
+    assert result.stdout == ""
+
+
+def test_force_overwrites(tmp_path):
+    (tmp_path / "dimensionless.png").write_bytes(b"user data")
+    result = neurochip("experiment", "dimensionless", "--force", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0
+    assert (tmp_path / "dimensionless.png").read_bytes()[:4] == b"\x89PNG"
+
+
+# ------------------------------------------------------------------ bad arguments
+
+@pytest.mark.parametrize("args, message", [
+    (["compare", "missing.json"], "argument netlist: no such file: 'missing.json'"),
+    (["compare", "notes.txt"], "argument netlist: expected a .json or .toml file, got "
+                               "'notes.txt'"),
+    (["run", "missing.nir"], "argument netlist: no such file: 'missing.nir'"),
+    (["compile", "missing.toml", "-o", "x"], "argument netlist: no such file"),
+    (["inspect", "missing.ncim"], "argument image: no such file: 'missing.ncim'"),
+    (["throughput", "missing.json"], "no such file: 'missing.json'"),
+    (["compare", EXAMPLE, "--v-bits", "8,x"], "argument --v-bits: expected comma-separated "
+                                              "integers such as 8,10,12, got '8,x'"),
+    (["compare", EXAMPLE, "--v-bits", "40"], "--v-bits must be an integer in 3..32, got 40"),
+    (["compare", EXAMPLE, "--rounding", "up"], "argument --rounding: expected rounding modes"),
+    (["compare", EXAMPLE, "--tolerance", "-1"], "argument --tolerance: expected a number >= 0"),
+    (["compare", EXAMPLE, "--ticks", "100000"], "--ticks must be at most the netlist's "
+                                                "duration, 500 ticks"),
+    (["compare", EXAMPLE, "--plot", "p", "--show", "3"], "--show must be in 0..0, got 3"),
+    (["compare", EXAMPLE, "--window", "-2"], "argument --window: expected an integer >= 0"),
+    (["experiment", "leaky-bucket"], "unknown experiment 'leaky-bucket'; choose from "
+                                     "fi-curve, dimensionless, impedance, adaptation, jitter, "
+                                     "nonlinear-leak or all"),
+    (["experiment", "jitter", "--out", "notes.txt"], "--out notes.txt is not a folder"),
+    (["throughput", "--rate", "0"], "argument --rate: expected a positive number, got '0'"),
+])
+def test_bad_arguments_are_one_line_and_exit_code_2(tmp_path, args, message):
+    (tmp_path / "notes.txt").write_text("not a netlist")
+    result = neurochip(*args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("neurochip: error: ") and message in lines[0], lines[0]
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]   # nothing written
