@@ -201,7 +201,7 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
                noisy, lanes, lane_group, tables,
                P, S, S_new, lo, hi, bits, signed, wrap, rounding, check, counts, error,
                record_flags, rec_spikes, rec_regs,
-               timing_on, table, slot_core, n_cores, width, height, entry_dst,
+               timing_on, table, slot_core, core_slots, n_cores, width, height, entry_dst,
                t_phase, t_work, t_links, t_cycles, pk_ptr, pk_src, pk_dst, pk_inject,
                pk_arrive, pk_capacity, max_packets):
     """Run up to ``n_ticks`` ticks; returns (ticks done, status).
@@ -215,10 +215,6 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
     words = np.zeros(n, np.int64)
     fired = np.zeros(n, np.bool_)
     idle = np.zeros(n, np.bool_)
-    sent_src = np.empty(max(max_packets, 1), np.int64)
-    sent_dst = np.empty(max(max_packets, 1), np.int64)
-    inject = np.empty(max(max_packets, 1), np.int64)
-    arrive = np.empty(max(max_packets, 1), np.int64)
     per_packet = table[4] + table[5]
     swapped = False  # state alternates between the two arrays; the caller reads S
     for k in range(n_ticks):
@@ -275,8 +271,8 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
                     schedule(pool_axon, pool_count, pool_next, head, free,
                              (t + entry_delay[e]) % depth, entry_axon[e], 1)
                     if timing_on:  # read once here, where a slot's entries sit together
-                        sent_src[n_sent] = slot_core[j]
-                        sent_dst[n_sent] = entry_dst[e]
+                        pk_src[pk_ptr[k] + n_sent] = slot_core[j]
+                        pk_dst[pk_ptr[k] + n_sent] = entry_dst[e]
                     n_sent += 1
         # recording
         if record_flags[0]:
@@ -289,17 +285,20 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
         if not timing_on:
             continue
         # timing: the three phases of every core
-        for c in range(n_cores):
-            t_work[k, 2, c] = 0
-            t_work[k, 3, c] = 0
-        for j in range(n):
-            if idle[j]:
-                t_work[k, 3, slot_core[j]] += 1
-            else:
-                t_work[k, 2, slot_core[j]] += 1
+        base = pk_ptr[k]
+        src = pk_src[base:base + n_sent]
+        dst = pk_dst[base:base + n_sent]
+        inject = pk_inject[base:base + n_sent]
+        arrive = pk_arrive[base:base + n_sent]
+        for c in range(n_cores):  # a core's slots are one stretch of the flat arrays
+            n_idle = 0
+            for j in range(core_slots[c], core_slots[c + 1]):
+                n_idle += idle[j]
+            t_work[k, 2, c] = core_slots[c + 1] - core_slots[c] - n_idle
+            t_work[k, 3, c] = n_idle
         packets_of = np.zeros(n_cores, np.int64)
         for p in range(n_sent):
-            packets_of[sent_src[p]] += 1
+            packets_of[src[p]] += 1
         for c in range(n_cores):
             synapse_end = table[0] * t_work[k, 0, c] + table[1] * t_work[k, 1, c]
             neuron_end = synapse_end + table[2] * t_work[k, 2, c] + table[3] * t_work[k, 3, c]
@@ -308,22 +307,17 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
             t_phase[k, 2, c] = neuron_end + per_packet * packets_of[c]
         seen = np.zeros(n_cores, np.int64)
         for p in range(n_sent):
-            c = sent_src[p]
+            c = src[p]
             seen[c] += 1
             inject[p] = t_phase[k, 1, c] + seen[c] * per_packet
         for q in range(t_links.shape[1]):
             t_links[k, q] = 0
-        fcfs_packets(n_sent, inject, sent_src, sent_dst, width, height, table[6], table[7],
-                     arrive, t_links[k])
+        fcfs_packets(n_sent, inject, src, dst, width, height, table[6], table[7], arrive,
+                     t_links[k])
         cycles = 0
         for c in range(n_cores):
             cycles = max(cycles, t_phase[k, 2, c])
-        base = pk_ptr[k]
         for p in range(n_sent):
-            pk_src[base + p] = sent_src[p]
-            pk_dst[base + p] = sent_dst[p]
-            pk_inject[base + p] = inject[p]
-            pk_arrive[base + p] = arrive[p]
             cycles = max(cycles, arrive[p])
         pk_ptr[k + 1] = base + n_sent
         t_cycles[k] = cycles
@@ -465,8 +459,9 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     pk = [np.empty(capacity, dtype) for dtype in
           _packet_record_types(engine, timing, pool, input_count)]
     empty = np.zeros(0, np.int64)
-    static = (t.table, t.slot_core, n_cores, t.mesh.width, t.mesh.height, t.entry_dst) \
-        if timing_on else (np.zeros(8, np.int64), empty, 1, 1, 1, empty)
+    static = (t.table, t.slot_core, engine.layout.slot_start, n_cores, t.mesh.width,
+              t.mesh.height, t.entry_dst) if timing_on else \
+        (np.zeros(8, np.int64), empty, np.zeros(2, np.int64), 1, 1, 1, empty)
     axon_rows = np.stack([table.offset, table.length,
                           t.axon_core if timing_on else np.zeros_like(table.length)], axis=1)
 
