@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from firmware_models.base import FirmwareModel
-from firmware_models.lif import LIF
+from firmware_models import MODELS
 
 from .core import DEFAULT_LFSR_SEED, validate_core
 from .engine import Activity, Engine, Layout, Recording
@@ -76,7 +76,8 @@ class Chip:
     """A mesh of cores ticking together; see the module docstring."""
 
     def __init__(self, spec: ChipSpec, cores: dict[int, CoreConfig] | Sequence[CoreConfig | None],
-                 *, model: FirmwareModel = LIF):
+                 *, model: FirmwareModel | None = None):
+        model = model if model is not None else MODELS[spec.core.dialect]
         n_cores = spec.n_cores
         if not isinstance(cores, dict):
             cores = dict(enumerate(cores))

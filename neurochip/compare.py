@@ -46,8 +46,8 @@ DEFAULT_METRIC = "rate_error_neuron"   # the total can pass by errors of opposit
 # (error = the arithmetic's alone, bounded in docs/error-bounds.md)
 REFERENCES = ("asked", "realised")
 # the CoreSpec fields a result reports (widths and modes; capacities are the chip's business)
-SPEC_FIELDS = ("v_bits", "i_bits", "w_bits", "theta_bits", "w_exp_bits", "ref_bits",
-               "rounding", "overflow")
+SPEC_FIELDS = ("dialect", "v_bits", "i_bits", "w_bits", "theta_bits", "w_exp_bits",
+               "ref_bits", "rounding", "overflow")
 
 
 # ====================================================================== metrics
@@ -277,7 +277,7 @@ def label_of(spec: CoreSpec) -> str:
     text = f"v{spec.v_bits} i{spec.i_bits} w{spec.w_bits} {spec.rounding}"
     if spec.theta_bits != spec.v_bits:
         text += f" θ{spec.theta_bits}"
-    return text
+    return text if spec.dialect == "lif" else f"{spec.dialect} {text}"
 
 
 def base_spec(expanded, mesh: tuple[int, int] = (2, 2)) -> CoreSpec:
@@ -293,13 +293,17 @@ def base_spec(expanded, mesh: tuple[int, int] = (2, 2)) -> CoreSpec:
 def resolve_config(config, base: CoreSpec) -> CoreSpec:
     """A ``CoreSpec`` is used as it is; a mapping of ``CoreSpec`` fields is applied to
     ``base``, with ``theta_bits`` following ``v_bits`` unless given (as in ``neurochip
-    run``: the threshold offset is held in the membrane's LSB)."""
+    run``: the threshold offset is held in the membrane's LSB). A mapping that names a
+    ``dialect`` starts from that dialect's preset widths (``dialects.dialect_spec``)."""
     if isinstance(config, CoreSpec):
         return config
     if not isinstance(config, Mapping):
         raise SpecError(f"a configuration is a CoreSpec or a dict of its fields, got "
                         f"{config!r}")
     changes = dict(config)
+    if "dialect" in changes:
+        from .dialects import PRESETS, check_dialect
+        changes = {**PRESETS[check_dialect(changes["dialect"])], **changes}
     if "v_bits" in changes and "theta_bits" not in changes:
         changes["theta_bits"] = changes["v_bits"]
     return base.replace(**changes)
@@ -335,9 +339,11 @@ def _check_mesh(mesh) -> tuple[int, int]:
 
 def realised_float_run(compiled, ticks: int | None = None, seed: int | None = None):
     """The float reference of what ``compiled``'s registers realise: the LIF parameters
-    ``compiled.quantised.realised``, every synaptic and input weight as its mantissa times
-    ``2^w_exp`` times its target's ``i_lsb``, the bias schedule (``I_bias`` with dc and
-    step currents) as its register values times ``i_lsb``, delays in whole ticks. Against
+    ``compiled.quantised.realised``, every synaptic and input weight as realised (the
+    compiler's report: mantissa times ``2^w_exp`` times its target's weight LSB, in the
+    dialect's weight format), the bias schedule (``I_bias`` with dc and step currents) as
+    its register values (as the dialect encodes them) times ``i_lsb``, delays in whole
+    ticks. Against
     it an emulator run differs by its arithmetic alone (``docs/error-bounds.md``)."""
     from dataclasses import replace
 
@@ -347,7 +353,11 @@ def realised_float_run(compiled, ticks: int | None = None, seed: int | None = No
 
     ex, net, q = compiled.expanded, compiled.network, compiled.quantised
     ticks = ex.ticks if ticks is None else ticks
-    n, i_lsb, unit = ex.n, q.scales.i_lsb, float(2 ** net.w_exp)
+    n, i_lsb = ex.n, q.scales.i_lsb
+    # realised weights (A): recurrent synapses, then input channels, as the compiler
+    # quantised them (the dialect's weight format and scale included)
+    realised_w = np.asarray(compiled.report.weight_error.realised, dtype=float)
+    syn_w, input_w = realised_w[:net.w.size], realised_w[net.w.size:]
     # input events: each event on a channel reaches every input synapse of that channel
     tick, channel = compiled.input_events
     keep = tick < ticks
@@ -357,19 +367,21 @@ def realised_float_run(compiled, ticks: int | None = None, seed: int | None = No
                                                        minlength=net.n_inputs))])
     words, lengths = row_words(start, channel[keep])
     s = order[words]
-    np.add.at(syn_input, (np.repeat(tick[keep], lengths), net.input_post[s]),
-              net.input_w[s] * unit * i_lsb[net.input_post[s]])
+    np.add.at(syn_input, (np.repeat(tick[keep], lengths), net.input_post[s]), input_w[s])
     # bias registers per segment, held as a current
     starts, biases = compiled.bias_schedule
     I_ext = np.zeros((ticks, n))
     bounds = [*[int(t) for t in starts], ticks]
+    from .dialects import dialect_quantiser
+    encode = dialect_quantiser(compiled.dialect).with_bias
     for k in range(len(starts)):
-        I_ext[min(bounds[k], ticks):min(bounds[k + 1], ticks)] = biases[k] * i_lsb
+        I_ext[min(bounds[k], ticks):min(bounds[k + 1], ticks)] = \
+            encode(net.params, biases[k]).bias * i_lsb
     # recurrent synapses, grouped by pre neuron
     by_pre = np.argsort(net.pre, kind="stable")
     pre_start = np.concatenate([[0], np.cumsum(np.bincount(net.pre, minlength=n))])
     post, delay = net.post[by_pre], net.delay[by_pre]
-    weight = net.w[by_pre] * unit * i_lsb[post]
+    weight = syn_w[by_pre]
 
     def feedback(k, fired, future):
         synapses, _ = row_words(pre_start, np.flatnonzero(fired))
@@ -426,10 +438,11 @@ class _Reference:
         trace = self.trace if self.trace is not None else \
             realised_float_run(compiled, ticks, seed=ex.seed)
         F = np.asarray(trace.spikes, dtype=bool)
-        E = np.asarray(rec.spikes, dtype=bool)
+        E = np.asarray(rec.spikes, dtype=bool)  # a slot that fired in a tick (Xylo: >= 1)
         v_float = trace.V
         v = compiled.quantised.scales.volts(rec["v"])
-        counts_float, counts = F.sum(axis=0), E.sum(axis=0)
+        # counts include every spike of a multi-spike tick (Xylo); timing uses the ticks
+        counts_float, counts = F.sum(axis=0), np.asarray(rec.spikes).sum(axis=0)
         scale = max(int(counts_float.sum()), 1)
         dev, missed, extra = [], 0, 0
         for j in range(ex.n):

@@ -240,12 +240,16 @@ class CompiledNetwork:
 
 def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
                     partitioner: str = "greedy", seed: int = 0,
-                    dialect: str = DEFAULT_DIALECT) -> CompiledNetwork:
+                    dialect: str | None = None) -> CompiledNetwork:
     """Quantise, partition and route ``netlist`` onto a chip of ``spec``.
 
     ``dialect`` (``neurochip.dialects``) picks the neuron arithmetic and its quantiser;
-    ``spec.core`` should carry that dialect's widths (``dialect_spec``).
+    by default ``spec.core.dialect``. The core spec should carry that dialect's widths
+    (``dialect_spec``); a dialect other than the spec's is applied to it.
     """
+    if dialect is not None and dialect != spec.core.dialect:
+        spec = replace(spec, core=spec.core.replace(dialect=dialect))
+    dialect = spec.core.dialect
     if partitioner not in PARTITIONERS:
         raise SpecError(f"partitioner must be one of {PARTITIONERS}, got {partitioner!r}")
     model, dq = dialect_model(dialect), dialect_quantiser(dialect)

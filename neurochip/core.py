@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from firmware_models.base import FirmwareModel, first_violation
-from firmware_models.lif import LIF
+from firmware_models import MODELS
 
 from .engine import Engine, Layout, Recording
 from .routing import RoutingTable
@@ -54,11 +54,12 @@ def validate_core(spec: CoreSpec, model: FirmwareModel, params, synapses: Synaps
 
 
 class Core:
-    """A core executing ``model`` on ``params.n`` slots."""
+    """A core executing ``model`` (by default its spec's dialect) on ``params.n`` slots."""
 
     def __init__(self, spec: CoreSpec, params, synapses: SynapseMemory | None = None,
-                 routes: RoutingTable | None = None, *, model: FirmwareModel = LIF,
+                 routes: RoutingTable | None = None, *, model: FirmwareModel | None = None,
                  core_id: int = 0, lfsr_seed: int = DEFAULT_LFSR_SEED):
+        model = model if model is not None else MODELS[spec.dialect]
         n = params.n
         synapses = synapses if synapses is not None else SynapseMemory.empty(spec.n_axons)
         routes = routes if routes is not None else RoutingTable.empty(n)

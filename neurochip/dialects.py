@@ -14,7 +14,9 @@ name      model                                  preset
           (docs/dialect-xylo.md)                 int8; ``w_exp`` (``weight_shift``) 0..7
 ========= ====================================== ===========================================
 
-The preset changes only widths; capacities come from whoever builds the spec.
+The preset sets ``CoreSpec.dialect`` and the widths; capacities come from whoever builds
+the spec. A ``Core`` or ``Chip`` built on a spec without an explicit model runs the
+spec's dialect, and ``compile_netlist`` quantises for it.
 """
 
 from __future__ import annotations
@@ -33,19 +35,18 @@ from firmware_models.xylo.kernel import MAX_INPUT_SPIKES, MAX_OUTPUT_SPIKES, MAX
 
 from .core import Core
 from .routing import RoutingTable
-from .spec import CoreSpec, SpecError
+from .spec import DIALECTS, CoreSpec, SpecError
 from .synapses import SynapseMemory
 
-DIALECTS = ("lif", "loihi", "xylo")
 DEFAULT_DIALECT = "lif"
 
 # the register that holds the synaptic current (in the quantiser's i_lsb) in each dialect
 CURRENT_REGISTER = {"lif": "i", "loihi": "u", "xylo": "isyn1"}
 
-PRESETS: dict[str, dict[str, int]] = {
-    "lif": {},
-    "loihi": {"i_bits": 24, "v_bits": 24, "w_bits": 9, "w_exp_bits": 3},
-    "xylo": {"i_bits": 16, "v_bits": 16, "w_bits": 8, "w_exp_bits": 3},
+PRESETS: dict[str, dict] = {
+    "lif": {"dialect": "lif"},
+    "loihi": {"dialect": "loihi", "i_bits": 24, "v_bits": 24, "w_bits": 9, "w_exp_bits": 3},
+    "xylo": {"dialect": "xylo", "i_bits": 16, "v_bits": 16, "w_bits": 8, "w_exp_bits": 3},
 }
 
 
@@ -56,7 +57,7 @@ def check_dialect(name) -> str:
 
 
 def dialect_model(name: str) -> FirmwareModel:
-    """The firmware model of dialect ``name``."""
+    """The firmware model of dialect ``name`` (a ``CoreSpec``'s ``dialect``)."""
     return MODELS[check_dialect(name)]
 
 

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from firmware_models.base import FirmwareModel
-from firmware_models.lif import LIF
 
 from .chip import Chip, ChipSpec, CoreConfig
 from .routing import RoutingTable
@@ -87,11 +86,12 @@ def _group(core_of_target: np.ndarray, source: np.ndarray, key: np.ndarray):
 
 
 def place(net: Network, core_of: np.ndarray, spec: ChipSpec,
-          lfsr_seeds: dict[int, int] | None = None, *, model: FirmwareModel = LIF,
+          lfsr_seeds: dict[int, int] | None = None, *, model: FirmwareModel | None = None,
           inputs_first: bool = False) -> tuple[Chip, InputMap]:
     """The chip that runs ``net`` with neuron ``j`` on core ``core_of[j]``.
 
-    ``model`` is the firmware model of ``net.params``. Each core numbers its recurrent
+    ``model`` is the firmware model of ``net.params`` (by default the spec's dialect's).
+    Each core numbers its recurrent
     axons before its input axons, or after them with ``inputs_first`` (for a model that
     applies events in ascending axon order, so that a tick's input events come before
     the spikes of earlier ticks, as on Xylo).

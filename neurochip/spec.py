@@ -9,6 +9,11 @@ import numpy as np
 from .fixed import OVERFLOW_CHECKS, OVERFLOW_MODES, ROUNDING_MODES, RegisterFormat
 
 
+# the neuron arithmetics a core can run (neurochip.dialects): the reference LIF, Loihi as
+# Lava's PyLifModelBitAcc models it, Xylo as xylosim models it
+DIALECTS = ("lif", "loihi", "xylo")
+
+
 class SpecError(ValueError):
     """A specification, parameter or configuration value the hardware cannot hold."""
 
@@ -29,6 +34,9 @@ class CoreSpec:
     ``v_bits`` signed; ``v_th`` is ``v_bits - 1`` unsigned; ``alpha`` is
     ``theta_bits`` unsigned; noise mantissa width is 0..``noise_bits_max`` and its
     left shift 0..2**``shift_bits``-1. Delays are 1..2**``delay_bits``-1 ticks.
+    ``dialect`` names the neuron arithmetic (``DIALECTS``; ``neurochip.dialects``): a
+    ``Core`` or ``Chip`` built without an explicit firmware model runs that dialect's
+    model, and the compiler quantises for it.
     """
 
     n_slots: int = 1024
@@ -50,6 +58,7 @@ class CoreSpec:
     overflow: str = "saturate"
     rounding: str = "floor"
     overflow_check: str = "count"
+    dialect: str = "lif"
 
     def __post_init__(self):
         for name in ("n_slots", "n_axons", "synapse_words", "routing_entries", "max_fanout"):
@@ -66,7 +75,7 @@ class CoreSpec:
                 raise SpecError(f"CoreSpec.{name} must be an integer in {lo}..{hi}, got {value!r}")
             object.__setattr__(self, name, int(value))
         for name, allowed in (("overflow", OVERFLOW_MODES), ("rounding", ROUNDING_MODES),
-                              ("overflow_check", OVERFLOW_CHECKS)):
+                              ("overflow_check", OVERFLOW_CHECKS), ("dialect", DIALECTS)):
             if getattr(self, name) not in allowed:
                 raise SpecError(
                     f"CoreSpec.{name} must be one of {allowed}, got {getattr(self, name)!r}")

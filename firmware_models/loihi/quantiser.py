@@ -44,10 +44,12 @@ def decay_constants(tau, dt: float, offset: int, lo: int) -> np.ndarray:
 
 
 def realised_tau(constant, dt: float, offset: int) -> np.ndarray:
-    """Time constant of the decay by ``(4096 - constant - offset) / 4096`` per tick."""
+    """Time constant of the decay by ``(4096 - constant - offset) / 4096`` per tick; a
+    register cleared every tick (``du = 4095``) gets ``dt / 1000``, whose per-tick factor
+    ``exp(-1000)`` is 0 in float64 as well."""
     keep = 1 - (np.asarray(constant, float) + offset) / DECAY_UNITY
     with np.errstate(divide="ignore"):
-        return np.where(keep > 0, -dt / np.log(np.where(keep > 0, keep, 1.0)), 0.0)
+        return np.where(keep > 0, -dt / np.log(np.where(keep > 0, keep, 0.5)), dt / 1000)
 
 
 def bias_fields(bias) -> tuple[np.ndarray, np.ndarray]:
@@ -90,6 +92,12 @@ def quantise_groups(p: LifPhysical, dt: float, spec, groups: list[slice], *,
     vth = np.rint((q.V_th - q.E_L) / (v_lsb * (1 << VTH_SHIFT))).astype(np.int64)
     vth = np.where(np.abs(q.V_th) >= NEVER_FIRES, PARAM_FORMATS["vth"].range[1], vth)
     lo, hi = PARAM_FORMATS["vth"].range
+    collapsed = np.flatnonzero((vth == 0) & (reach > 0))
+    if collapsed.size:
+        j = int(collapsed[0])
+        raise ValueError(f"neuron {j}: V_th rounds to vth=0 at the voltage scale its input "
+                         f"current forces (v_lsb={v_lsb[j]:.3g} V, bias at most {BIAS_MAX} "
+                         f"LSB); lower the input current or raise the threshold")
     bad = np.flatnonzero((vth < lo) | (vth > hi))
     if bad.size:
         j = int(bad[0])
