@@ -68,47 +68,30 @@ def fcfs_packets(n_packets, inject, src, dst, width, height, hop_x, hop_y, arriv
     A link serves its packets in (request, packet) order, each starting at
     ``max(request, previous start on the link + 1)``. Links are taken step by step
     (``timing.Mesh.routes``: every hop's previous hop lies on an earlier step), so when
-    a link is served every packet that will use it is known, and they come in at most
-    four streams each already in (request, packet) order: the packets injected at its
-    router (in packet order, injection cycles increasing) and those leaving each link
-    that feeds it (in the order that link served them, so requests increasing). Merging
-    the streams gives the link's FCFS order without a sort. Routes are worked out from
-    the source and destination cores (X then Y), so no per-hop table is read.
+    a link is served every packet that will use it waits in one of its four queues, each
+    already in (request, packet) order: the packets injected at its router (in packet
+    order, injection cycles increasing), and those from the link before it in the same
+    direction, from the +x link and from the -x link into its router (each in the order
+    that link served them, so requests increasing). Merging the queues gives the link's
+    FCFS order without a sort. Routes are worked out from the source and destination
+    cores (X then Y), so no per-hop table is read. Needs what the routing phase gives:
+    the packets of one source core injected at non-decreasing cycles in packet order.
     """
     n_links = 4 * width * height
-    nxt = np.empty(n_packets, np.int64)      # link of each packet's next hop, or -1
     target = np.empty((n_packets, 2), np.int64)  # destination (x, y)
     request = np.empty(n_packets, np.int64)
-    first = np.zeros(n_links + 1, np.int64)
-    total = 0
+    behind = np.empty(n_packets, np.int64)  # the packet after each in its queue, or -1
+    queue_head = np.full((n_links, 4), -1, np.int64)
+    queue_tail = np.full((n_links, 4), -1, np.int64)
     for p in range(n_packets):
         arrive[p] = inject[p]
         request[p] = inject[p]
         x, y = src[p] % width, src[p] // width
-        tx, ty = dst[p] % width, dst[p] // width
-        target[p, 0], target[p, 1] = tx, ty
-        link = _next_link(x, y, tx, ty, width)
-        nxt[p] = link
+        target[p, 0], target[p, 1] = dst[p] % width, dst[p] // width
+        link = _next_link(x, y, target[p, 0], target[p, 1], width)
         if link >= 0:
-            first[link + 1] += 1
-            total += abs(tx - x) + abs(ty - y)
-    if total == 0:
-        return
-    for link in range(n_links):
-        first[link + 1] += first[link]
-    injected = np.empty(first[n_links], np.int64)  # per first link, in packet order
-    fill = first[:n_links].copy()
-    for p in range(n_packets):
-        if nxt[p] >= 0:
-            injected[fill[nxt[p]]] = p
-            fill[nxt[p]] += 1
-    served = np.empty(total, np.int64)  # per link, in the order it served them
-    served_lo = np.zeros(n_links, np.int64)
-    served_hi = np.zeros(n_links, np.int64)
-    lo = np.empty(4, np.int64)
-    hi = np.empty(4, np.int64)
-    head = np.empty(4, np.int64)
-    used = 0
+            _enqueue(queue_head, queue_tail, behind, link, 0, p)
+    head = np.empty(4, np.int64)  # first packet of each queue of the link served
     for step in range(width + height - 2):
         for k in range(2 * max(width, height)):
             # the k-th link of this step: +x links leave column `step`, -x links column
@@ -129,39 +112,13 @@ def fcfs_packets(n_packets, inject, src, dst, width, height, hop_x, hop_y, arriv
                 to_x, to_y = x, y + (1 if plus else -1)
                 latency = hop_y
             link = (y * width + x) * 4 + port
-            # streams: injected here, then the links that feed this one (X then Y)
-            lo[0], hi[0] = first[link], first[link + 1]
-            n_streams = 1
-            back = x - (1 if plus else -1) if port < PLUS_Y else y - (1 if plus else -1)
-            if (0 <= back < width) if port < PLUS_Y else (0 <= back < height):
-                feed = (y * width + back) * 4 + port if port < PLUS_Y else \
-                    (back * width + x) * 4 + port
-                lo[1], hi[1] = served_lo[feed], served_hi[feed]
-                n_streams = 2
-            if port >= PLUS_Y:  # packets turning from the X links into this router
-                if x > 0:
-                    feed = (y * width + x - 1) * 4 + PLUS_X
-                    lo[n_streams], hi[n_streams] = served_lo[feed], served_hi[feed]
-                    n_streams += 1
-                if x < width - 1:
-                    feed = (y * width + x + 1) * 4 + MINUS_X
-                    lo[n_streams], hi[n_streams] = served_lo[feed], served_hi[feed]
-                    n_streams += 1
-            for f in range(n_streams):
-                head[f] = -2  # to be found
-            served_lo[link] = used
+            for f in range(4):
+                head[f] = queue_head[link, f]
             last = np.int64(-(2 ** 62))
+            served = 0
             while True:
                 best = -1
-                for f in range(n_streams):
-                    if head[f] == -2:  # next packet of stream f that takes this link
-                        head[f] = -1
-                        while lo[f] < hi[f]:
-                            q = injected[lo[f]] if f == 0 else served[lo[f]]
-                            if nxt[q] == link:
-                                head[f] = q
-                                break
-                            lo[f] += 1
+                for f in range(4):
                     p = head[f]
                     if p >= 0 and (best < 0 or request[p] < request[head[best]]
                                    or (request[p] == request[head[best]]
@@ -170,18 +127,35 @@ def fcfs_packets(n_packets, inject, src, dst, width, height, hop_x, hop_y, arriv
                 if best < 0:
                     break
                 p = head[best]
-                lo[best] += 1
-                head[best] = -2
+                head[best] = behind[p]
                 begin = max(request[p], last + 1)
                 last = begin
                 request[p] = begin + latency
-                served[used] = p
-                used += 1
-                nxt[p] = _next_link(to_x, to_y, target[p, 0], target[p, 1], width)
-                if nxt[p] < 0:
+                served += 1
+                after = _next_link(to_x, to_y, target[p, 0], target[p, 1], width)
+                if after < 0:
                     arrive[p] = begin + latency
-            served_hi[link] = used
-            link_packets[link] += used - served_lo[link]
+                else:  # queue 1: straight on; 2: turned from +x; 3: turned from -x
+                    kind = 1 if after % 4 == port else (2 if port == PLUS_X else 3)
+                    # _enqueue, written out: a call per hop would pass five arrays
+                    behind[p] = -1
+                    if queue_tail[after, kind] < 0:
+                        queue_head[after, kind] = p
+                    else:
+                        behind[queue_tail[after, kind]] = p
+                    queue_tail[after, kind] = p
+            link_packets[link] += served
+
+
+@njit(cache=True)
+def _enqueue(queue_head, queue_tail, behind, link, kind, p):
+    """Append packet ``p`` to queue ``kind`` of ``link`` (queues linked through ``behind``)."""
+    behind[p] = -1
+    if queue_tail[link, kind] < 0:
+        queue_head[link, kind] = p
+    else:
+        behind[queue_tail[link, kind]] = p
+    queue_tail[link, kind] = p
 
 
 @njit(cache=True)
