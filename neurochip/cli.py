@@ -194,7 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _demo(args) -> int:
-    from .demo import N_INPUTS, N_NEURONS, plot_demo, run_demo, summary
+    from .demo import DEMO_STAGES, N_INPUTS, N_NEURONS, plot_demo, run_demo, summary
+    from .progress import bar
 
     if os.path.exists(args.out) and not args.force:
         raise UsageError(f"{args.out} exists; pass --force to overwrite it or --out to "
@@ -205,7 +206,9 @@ def _demo(args) -> int:
     except SpecError as error:
         raise UsageError(str(error).replace("CoreSpec.v_bits", "--v-bits")
                          .replace("CoreSpec.i_bits", "--i-bits")) from None
-    result = run_demo(ticks=args.ticks, dt=args.dt * 1e-3, spec=spec)
+    with bar(DEMO_STAGES, quiet=args.quiet, desc="demo", unit="stage") as shown:
+        result = run_demo(ticks=args.ticks, dt=args.dt * 1e-3, spec=spec,
+                          progress=shown.update)
     plot_demo(result, args.out)
     if not args.quiet:
         print(summary(result))

@@ -56,8 +56,14 @@ def demo_network(seed: int = 7) -> tuple[LifPhysical, np.ndarray, float]:
     return p, weights, 20.0
 
 
+DEMO_STAGES = 4  # core run, float (realised), float (asked), error bound
+
+
 def run_demo(ticks: int = 1000, dt: float = 1e-3, spec: CoreSpec | None = None,
-             seed: int = 7) -> DemoResult:
+             seed: int = 7, progress=None) -> DemoResult:
+    """The demo network on a core and on the float reference; ``progress()``, when
+    given, is called after each of its ``DEMO_STAGES`` stages."""
+    step = progress if progress is not None else (lambda: None)
     spec = spec or CoreSpec(n_slots=N_NEURONS, n_axons=N_INPUTS, synapse_words=1024)
     p, weights, rate = demo_network(seed)
     q = quantise(p, dt, spec, n=N_NEURONS)
@@ -68,14 +74,18 @@ def run_demo(ticks: int = 1000, dt: float = 1e-3, spec: CoreSpec | None = None,
     core = Core(spec, q.params, synapses)
     inputs = np.random.default_rng(seed + 1).random((ticks, N_INPUTS)) < rate * dt
     recording = core.run(ticks, inputs.astype(np.int64), record=("spikes", "v", "i", "theta"))
+    step()
 
     realised_w = qw.error.realised.reshape(N_INPUTS, N_NEURONS)
     realised = simulate(q.realised, dt, ticks, n=N_NEURONS, syn_input=inputs @ realised_w)
+    step()
     asked = simulate(p.broadcast(N_NEURONS), dt, ticks, n=N_NEURONS,
                      syn_input=inputs @ weights)
+    step()
 
     deviation = recording["v"] - (realised.V - q.scales.E_L) / q.scales.v_lsb
     bound = _bound_trace(q.params, spec.rounding, recording)
+    step()
     differs = np.flatnonzero((recording.spikes != realised.spikes).any(axis=1))
     first = int(differs[0]) if differs.size else None
     return DemoResult(spec, dt, q, recording, realised, asked, deviation, bound, first)

@@ -85,6 +85,13 @@ def test_compare_bar_counts_configurations_and_quiet_leaves_the_table_alone(tmp_
     assert lines[1].startswith("v8 i16 w8 floor") and lines[2].startswith("v12 i16 w8 floor")
 
 
+def test_demo_bar_counts_its_stages(tmp_path):
+    result, terminal = neurochip_on_a_terminal("demo", "--ticks", "10000", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "demo: 100%" in terminal and "4/4" in terminal and "stage" in terminal
+    assert "spikes: core" in result.stdout
+
+
 def test_a_short_run_into_a_pipe_writes_nothing_on_stderr(tmp_path):
     result = neurochip("compare", EXAMPLE, "--v-bits", "8", cwd=tmp_path)
     assert result.returncode == 0 and result.stderr == ""
