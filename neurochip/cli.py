@@ -241,10 +241,13 @@ def _throughput(args) -> int:
         if args.placement == "greedy":
             raise UsageError("--placement greedy is for netlists; the built-in network is "
                              "placed sequential or random")
-        report, mesh = estimate_example(
-            neurons=args.neurons, fanout=args.fanout, period=int(round(period)),
-            mesh=args.mesh, ticks=args.ticks, dt_s=args.dt * 1e-3, timing=timing,
-            energy=energy, clock_hz=clock, placement=args.placement)
+        from .progress import bar, to
+        with bar(args.ticks, quiet=args.quiet, desc="throughput", unit="tick") as shown:
+            report, mesh = estimate_example(
+                neurons=args.neurons, fanout=args.fanout, period=int(round(period)),
+                mesh=args.mesh, ticks=args.ticks, dt_s=args.dt * 1e-3, timing=timing,
+                energy=energy, clock_hz=clock, placement=args.placement,
+                progress=to(shown))
     elif args.example.endswith((".json", ".toml")):
         if not os.path.isfile(args.example):
             raise UsageError(f"no such file: {args.example!r}")

@@ -3,11 +3,13 @@
 A bar appears once its run has taken ``DELAY`` seconds (a quick run prints nothing),
 never with ``quiet``, and never on stdout, so piped results stay clean. On a terminal
 it redraws in place; into a file or pipe it writes a line at most every
-``PIPE_INTERVAL`` seconds.
+``PIPE_INTERVAL`` seconds. The environment variable ``NEUROCHIP_PROGRESS_DELAY``
+(seconds) replaces ``DELAY`` (the tests set it to 0 to see bars of quick runs).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 DELAY = 1.0          # s: a run shorter than this shows no bar
@@ -41,7 +43,8 @@ def bar(total: int, *, quiet: bool = False, desc: str | None = None, unit: str =
     from tqdm import tqdm
 
     tty = sys.stderr.isatty()
-    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, delay=DELAY,
+    delay = float(os.environ.get("NEUROCHIP_PROGRESS_DELAY", DELAY))
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, delay=delay,
                 mininterval=0.1 if tty else PIPE_INTERVAL, dynamic_ncols=tty)
 
 

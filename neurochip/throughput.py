@@ -147,9 +147,12 @@ def plot_report(report: ThroughputReport, mesh: Mesh, path_prefix: str) -> list[
 
 def estimate_example(neurons: int, fanout: int, period: int, mesh: tuple[int, int],
                      ticks: int, dt_s: float, timing, energy: EnergyTable, clock_hz: float,
-                     placement: str = "sequential", seed: int = 0
+                     placement: str = "sequential", seed: int = 0, progress=None
                      ) -> tuple[ThroughputReport, Mesh]:
-    """Run the built-in random network on a mesh with timing on and summarise it."""
+    """Run the built-in random network on a mesh with timing on and summarise it.
+
+    The run goes in segments of 1000 ticks; ``progress(k)``, when given, is called with
+    the ticks done after each."""
     from .chip import ChipSpec
     from .examples import random_network, sequential_placement
     from .mapping import place
@@ -170,7 +173,12 @@ def estimate_example(neurons: int, fanout: int, period: int, mesh: tuple[int, in
     chip, _ = place(net, core_of, spec)
     order = np.argsort(core_of, kind="stable")  # global slot k holds neuron order[k]
     chip.state = type(state)(*(getattr(state, f)[order] for f in ("i", "v", "theta", "ref")))
-    recording = chip.run(ticks, timing=True)
-    report = summarise(recording.timing, spec.mesh, int(recording.spikes.sum()), dt_s,
-                       clock_hz, energy)
+    timing_per_tick, spikes = [], 0
+    for start in range(0, ticks, 1000):
+        piece = chip.run(min(1000, ticks - start), timing=True)
+        timing_per_tick += piece.timing
+        spikes += int(piece.spikes.sum())
+        if progress is not None:
+            progress(start + piece.spikes.shape[0])
+    report = summarise(timing_per_tick, spec.mesh, spikes, dt_s, clock_hz, energy)
     return report, spec.mesh

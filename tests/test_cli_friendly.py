@@ -27,9 +27,16 @@ def neurochip(*args, cwd):
                           timeout=300)
 
 
-def neurochip_on_a_terminal(*args, cwd) -> tuple[subprocess.CompletedProcess, str]:
+def neurochip_on_a_terminal(*args, cwd, delay: float | None = 0.0
+                            ) -> tuple[subprocess.CompletedProcess, str]:
     """Run with stderr on a pseudo-terminal 100 columns wide (stdout a pipe); returns the
-    process and everything written to the terminal."""
+    process and everything written to the terminal. ``delay`` is the progress bars'
+    delay (``NEUROCHIP_PROGRESS_DELAY``; ``None``: the default, 1 s), 0 so that the
+    tests do not depend on how fast this machine is."""
+    env = dict(os.environ)
+    env.pop("NEUROCHIP_PROGRESS_DELAY", None)
+    if delay is not None:
+        env["NEUROCHIP_PROGRESS_DELAY"] = str(delay)
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
     chunks: list[bytes] = []
@@ -48,7 +55,7 @@ def neurochip_on_a_terminal(*args, cwd) -> tuple[subprocess.CompletedProcess, st
     reader.start()
     try:
         result = subprocess.run([*COMMAND, *args], cwd=cwd, stdout=subprocess.PIPE,
-                                stderr=slave, text=True, timeout=300)
+                                stderr=slave, text=True, timeout=300, env=env)
     finally:
         os.close(slave)
         reader.join(10)
@@ -58,25 +65,30 @@ def neurochip_on_a_terminal(*args, cwd) -> tuple[subprocess.CompletedProcess, st
 
 # ---------------------------------------------------------------- progress and --quiet
 
-def test_experiment_shows_a_bar_on_a_terminal_when_it_takes_over_a_second(tmp_path):
-    result, terminal = neurochip_on_a_terminal("experiment", "nonlinear-leak", "--out", "a",
+def test_experiment_shows_a_bar_on_a_terminal_and_none_with_quiet(tmp_path):
+    result, terminal = neurochip_on_a_terminal("experiment", "dimensionless", "--out", "a",
                                                cwd=tmp_path)
     assert result.returncode == 0
-    assert "experiment: 100%" in terminal and "1/1" in terminal and "nonlinear-leak" in terminal
-    assert "nonlinear-leak" in result.stdout and "%|" not in result.stdout  # bar: stderr only
-    quiet, terminal = neurochip_on_a_terminal("experiment", "nonlinear-leak", "--out", "b",
+    assert "experiment: 100%" in terminal and "1/1" in terminal and "dimensionless" in terminal
+    assert "float collapse" in result.stdout and "%|" not in result.stdout  # bar: stderr only
+    quiet, terminal = neurochip_on_a_terminal("experiment", "dimensionless", "--out", "b",
                                               "--quiet", cwd=tmp_path)
     assert quiet.returncode == 0 and quiet.stdout == "" and terminal == ""
-    assert (tmp_path / "b" / "nonlinear-leak.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "b" / "dimensionless.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_quick_run_shows_no_bar_even_on_a_terminal(tmp_path):
+    """With the default delay (1 s) a run that ends sooner prints nothing on stderr."""
+    result, terminal = neurochip_on_a_terminal("compare", EXAMPLE, "--v-bits", "8",
+                                               "--ticks", "20", cwd=tmp_path, delay=None)
+    assert result.returncode == 0 and terminal == ""
 
 
 def test_compare_bar_counts_configurations_and_quiet_leaves_the_table_alone(tmp_path):
-    widths = ",".join(str(b) for b in range(4, 17))
-    result, terminal = neurochip_on_a_terminal("compare", EXAMPLE, "--v-bits", widths,
-                                               "--rounding", "floor,nearest,zero",
-                                               cwd=tmp_path)
+    result, terminal = neurochip_on_a_terminal("compare", EXAMPLE, "--v-bits", "8,10,12",
+                                               "--rounding", "floor,nearest", cwd=tmp_path)
     assert result.returncode == 0
-    assert "compare: 100%" in terminal and "39/39" in terminal and "config" in terminal
+    assert "compare: 100%" in terminal and "6/6" in terminal and "config" in terminal
     quiet, terminal = neurochip_on_a_terminal("compare", EXAMPLE, "--v-bits", "8,12",
                                               "--quiet", cwd=tmp_path)
     assert quiet.returncode == 0 and terminal == ""
@@ -85,11 +97,19 @@ def test_compare_bar_counts_configurations_and_quiet_leaves_the_table_alone(tmp_
     assert lines[1].startswith("v8 i16 w8 floor") and lines[2].startswith("v12 i16 w8 floor")
 
 
-def test_demo_bar_counts_its_stages(tmp_path):
-    result, terminal = neurochip_on_a_terminal("demo", "--ticks", "10000", cwd=tmp_path)
-    assert result.returncode == 0
-    assert "demo: 100%" in terminal and "4/4" in terminal and "stage" in terminal
-    assert "spikes: core" in result.stdout
+@pytest.mark.parametrize("args, shown", [
+    (["demo", "--ticks", "200"], ("demo: 100%", "4/4", "stage")),
+    (["throughput", "--ticks", "1500", "--neurons", "200"],
+     ("throughput: 100%", "1500/1500", "tick")),
+    (["throughput", EXAMPLE, "--ticks", "300"], ("throughput: 100%", "300/300", "tick")),
+    (["run", EXAMPLE, "--ticks", "300"], ("run: 100%", "300/300", "tick")),
+])
+def test_other_commands_show_their_bars(tmp_path, args, shown):
+    result, terminal = neurochip_on_a_terminal(*args, cwd=tmp_path)
+    assert result.returncode == 0, terminal
+    assert all(text in terminal for text in shown), terminal[-300:]
+    quiet, terminal = neurochip_on_a_terminal(*args, "--quiet", "--force", cwd=tmp_path)
+    assert quiet.returncode == 0 and terminal == ""
 
 
 def test_a_short_run_into_a_pipe_writes_nothing_on_stderr(tmp_path):
