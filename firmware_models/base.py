@@ -19,6 +19,8 @@ class Arithmetic(Protocol):
     """The datapath of a core: rounding shift, register write (overflow policy) and
     in-order accumulation (``fit`` after every single addition, see ``SynapticEvents``)."""
 
+    registers: dict  # register name -> RegisterFormat, as the core runs the model
+
     def shift(self, x: np.ndarray, k: np.ndarray) -> np.ndarray: ...
 
     def fit(self, x: np.ndarray, register: str) -> np.ndarray: ...

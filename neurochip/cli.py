@@ -12,6 +12,8 @@ import os
 import re
 import sys
 
+from .dialects import CURRENT_REGISTER, DEFAULT_DIALECT, DIALECTS
+from .dialects import PRESETS as DIALECT_PRESETS
 from .energy import PRESETS
 from .fixed import ROUNDING_MODES, RegisterOverflowError
 from .spec import CoreSpec, SpecError
@@ -90,9 +92,14 @@ def _add_chip_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--slots", type=_positive_int, default=1024,
                         help="neuron slots per core (1024)")
     parser.add_argument("--partitioner", choices=["greedy", "sequential"], default="greedy")
-    parser.add_argument("--v-bits", type=int, default=16,
-                        help="membrane (and threshold, bias) width in bits (16)")
-    parser.add_argument("--i-bits", type=int, default=16, help="current width in bits (16)")
+    parser.add_argument("--v-bits", type=int,
+                        help="membrane (and threshold, bias) width in bits (16; the "
+                             "dialect's own with --dialect loihi|xylo)")
+    parser.add_argument("--i-bits", type=int,
+                        help="current width in bits (16; the dialect's own with --dialect)")
+    parser.add_argument("--dialect", choices=DIALECTS, default=DEFAULT_DIALECT,
+                        help="neuron arithmetic: the reference LIF, Loihi (Lava "
+                             "PyLifModelBitAcc) or Xylo (xylosim) (lif)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -303,18 +310,21 @@ def _run(args) -> int:
         summary = f"float reference: {int(trace.spikes.sum())} spikes in {ticks} ticks"
     else:
         compiled = compile_netlist(expanded, _chip_spec_for(args),
-                                   partitioner=args.partitioner)
+                                   partitioner=args.partitioner, dialect=args.dialect)
         if not args.quiet:
             print(compiled.report.format())
         from .progress import bar, to
-        record = ("spikes", "v", "i", "theta")
+        current = CURRENT_REGISTER[args.dialect]
+        record = ("spikes", "v", current) + (("theta",) if args.dialect == "lif" else ())
         with bar(ticks, quiet=args.quiet, desc="run", unit="tick") as shown:
             recording = compiled.run(ticks, record=record, backend=args.backend,
                                      progress=to(shown))
         scales = compiled.quantised.scales
         traces = {"spikes": recording.spikes, "v": scales.volts(recording["v"]),
-                  "i": scales.amps(recording["i"]), "theta": recording["theta"] * scales.v_lsb}
-        for name in ("v", "i", "theta"):
+                  "i": scales.amps(recording[current]),
+                  "theta": (recording["theta"] * scales.v_lsb if "theta" in record
+                            else np.zeros_like(recording["v"], dtype=float))}
+        for name in record[1:]:
             results_key = f"registers.{name}"
             results[results_key] = recording[name]
         units = {"v": "V", "i": "A", "theta": "V"}
@@ -368,9 +378,12 @@ def _chip_spec_for(args):
     from .chip import ChipSpec
     from .compiler import roomy_core_spec
 
+    widths = {"v_bits": 16, "i_bits": 16, **DIALECT_PRESETS[args.dialect]}
+    widths.update({name: value for name, value in (("v_bits", args.v_bits),
+                                                   ("i_bits", args.i_bits)) if value})
     try:
-        core = roomy_core_spec(args.slots, args.mesh[0] * args.mesh[1], v_bits=args.v_bits,
-                               theta_bits=args.v_bits, i_bits=args.i_bits)
+        core = roomy_core_spec(args.slots, args.mesh[0] * args.mesh[1],
+                               **{**widths, "theta_bits": widths["v_bits"]})
     except SpecError as error:
         raise UsageError(str(error).replace("CoreSpec.v_bits", "--v-bits")
                          .replace("CoreSpec.i_bits", "--i-bits")) from None
@@ -388,7 +401,7 @@ def _compile(args) -> int:
         raise UsageError(f"{args.out} exists and is not empty; pass --force to replace its "
                          f"images and report")
     compiled = compile_netlist(load_netlist(args.netlist), _chip_spec_for(args),
-                               partitioner=args.partitioner)
+                               partitioner=args.partitioner, dialect=args.dialect)
     chip = compiled.chip
     paths = write_chip_images(chip.spec, dict(enumerate(chip.configs)), args.out,
                               overwrite=args.force)

@@ -274,10 +274,12 @@ def passes(result: ComparisonResult, tolerance: float, metric: str = DEFAULT_MET
 
 # ====================================================================== running
 def label_of(spec: CoreSpec) -> str:
+    if spec.dialect != "lif":  # a dialect fixes its own rounding and has no theta
+        return f"{spec.dialect} v{spec.v_bits} i{spec.i_bits} w{spec.w_bits}"
     text = f"v{spec.v_bits} i{spec.i_bits} w{spec.w_bits} {spec.rounding}"
     if spec.theta_bits != spec.v_bits:
         text += f" θ{spec.theta_bits}"
-    return text if spec.dialect == "lif" else f"{spec.dialect} {text}"
+    return text
 
 
 def base_spec(expanded, mesh: tuple[int, int] = (2, 2)) -> CoreSpec:
@@ -725,6 +727,18 @@ def _nonnegative_float(text: str) -> float:
     return value
 
 
+def _dialect_list(text: str) -> list[str]:
+    from .spec import DIALECTS
+
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    bad = [t for t in names if t not in DIALECTS]
+    if bad or not names:
+        import argparse
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list from "
+                                         f"{','.join(DIALECTS)}, got {text!r}")
+    return list(dict.fromkeys(names))
+
+
 def add_compare_arguments(parser) -> None:
     """The options of ``neurochip compare`` (the parser ``cli`` made for the command)."""
     from .cli import _mesh, _positive_float, _positive_int, input_file
@@ -739,6 +753,10 @@ def add_compare_arguments(parser) -> None:
                         help="weight mantissa widths (8)")
     parser.add_argument("--rounding", type=_rounding_list, default=["floor"], metavar="LIST",
                         help=f"rounding modes from {','.join(ROUNDING_MODES)} (floor)")
+    parser.add_argument("--dialects", type=_dialect_list, default=["lif"], metavar="LIST",
+                        help="neuron arithmetics side by side, from lif,loihi,xylo (lif); "
+                             "the width and rounding lists sweep the reference LIF, Loihi "
+                             "and Xylo run at their chips' widths")
     parser.add_argument("--ticks", type=_positive_int, help="ticks to run (the netlist's "
                                                              "duration)")
     parser.add_argument("--mesh", type=_mesh, default=(2, 2), help="cores as WxH (2x2)")
@@ -781,13 +799,16 @@ def compare_command(args, usage_error: type[Exception] | None = None) -> int:
             if os.path.exists(args.plot + suffix) and not args.force:
                 raise usage_error(f"{args.plot + suffix} exists; pass --force to overwrite it "
                                  f"or choose another --plot prefix")
-    configs = sweep(args.v_bits, args.i_bits, args.w_bits, args.rounding)
+    configs = []
+    for dialect in getattr(args, "dialects", ["lif"]):
+        configs += sweep(args.v_bits, args.i_bits, args.w_bits, args.rounding) \
+            if dialect == "lif" else [{"dialect": dialect}]
     if args.plot and not -len(configs) <= args.show < len(configs):
         raise usage_error(f"--show must be in 0..{len(configs) - 1}, got {args.show}")
     probe = CoreSpec()
     for c in configs:  # widths out of range: a usage error, before anything runs
         try:
-            probe.replace(**c, theta_bits=c["v_bits"])
+            probe.replace(**c, theta_bits=c.get("v_bits", probe.v_bits))
         except SpecError as error:
             raise usage_error(str(error).replace("CoreSpec.v_bits", "--v-bits")
                              .replace("CoreSpec.i_bits", "--i-bits")

@@ -1,16 +1,18 @@
 """Binary core images: one core's configuration packed at its exact bit widths.
 
-An image holds what one core holds (``CoreConfig``: LIF parameters, synapse memory,
+An image holds what one core holds (``CoreConfig``: neuron parameters, synapse memory,
 routing table, LFSR seed), the ``CoreSpec`` needed to read it back, the core's id and
 the mesh it sits on. The layout, bit by bit, is in ``docs/images.md``; in short:
 
 * a byte-aligned header (71 bytes, big-endian): magic ``b"NCIM"``, format version,
   image length, firmware model, every ``CoreSpec`` field, mesh, core id, the counts
   (slots, axons, synapse words, routing entries) and the LFSR seed;
-* the parameter block: every field of ``param_formats(spec)`` in order, one value per
-  slot at that field's width (two's complement when signed);
-* the synapse memory: per axon its row length and ``w_exp``, then per word its slot
-  and weight;
+* the parameter block: every field of the dialect's ``param_formats(spec)`` in order
+  (the firmware model of ``spec.dialect``, its code in the header), one value per slot
+  at that field's width (two's complement when signed);
+* the synapse memory: per axon its row length and ``w_exp``, then per word its slot,
+  weight and input target (``ceil(log2(targets))`` bits: none for a model with one
+  input per slot, so an LIF image is what it always was);
 * the routing table: per slot its entry count, then per entry its destination core,
   axon and delay;
 * zero bits up to a byte, then the CRC32 (``zlib.crc32``) of every byte before it.
@@ -36,7 +38,7 @@ from pathlib import Path
 import numpy as np
 from bitstring import Array, Bits, Reader, pack
 
-from firmware_models.lif.kernel import LIF, LifParams, param_formats
+from firmware_models import MODELS as FIRMWARE
 
 from .chip import Chip, ChipSpec, CoreConfig
 from .core import validate_core
@@ -51,7 +53,7 @@ __all__ = ["CoreImage", "ImageError", "MAGIC", "VERSION", "BodyWidths", "body_wi
 
 MAGIC = b"NCIM"
 VERSION = 1
-MODELS = ("lif",)
+MODELS = ("lif", "loihi", "xylo")  # header model codes: the CoreSpec dialects, fixed here
 # Mode codes are fixed here (not taken from the order of the tuples in ``fixed``) so an
 # image keeps its meaning whatever that module does.
 OVERFLOW_CODES = ("saturate", "wrap")
@@ -104,6 +106,7 @@ class BodyWidths:
     w_exp: int               # per axon
     slot: int                # per word: 0..n_slots-1
     w: int                   # per word, two's complement
+    target: int              # per word: 0..targets-1 (0 bits with one target)
     fanout: int              # per slot: 0..max_fanout
     core: int                # per entry: 0..width*height-1
     axon: int                # per entry: 0..n_axons-1
@@ -120,7 +123,7 @@ class BodyWidths:
 
     @property
     def word_bits(self) -> int:
-        return self.slot + self.w
+        return self.slot + self.w + self.target
 
     @property
     def entry_bits(self) -> int:
@@ -130,8 +133,11 @@ class BodyWidths:
 def body_widths(spec: CoreSpec, mesh: tuple[int, int]) -> BodyWidths:
     """The minimum widths the spec (and the mesh size, for destination cores) imply."""
     width, height = mesh
-    return BodyWidths(params=param_formats(spec), row_length=_bits_for(spec.synapse_words),
+    model = FIRMWARE[spec.dialect]
+    return BodyWidths(params=model.param_formats(spec),
+                      row_length=_bits_for(spec.synapse_words),
                       w_exp=spec.w_exp_bits, slot=_bits_for(spec.n_slots - 1), w=spec.w_bits,
+                      target=_bits_for(model.targets - 1),
                       fanout=_bits_for(spec.max_fanout), core=_bits_for(width * height - 1),
                       axon=_bits_for(spec.n_axons - 1), delay=spec.delay_bits)
 
@@ -191,6 +197,7 @@ def same_config(a: CoreConfig, b: CoreConfig) -> bool:
     return (type(pa) is type(pb) and int(a.lfsr_seed) == int(b.lfsr_seed)
             and _same_arrays(pa, pb, [f.name for f in fields(pa)])
             and _same_arrays(sa, sb, ("row_start", "slot", "w", "w_exp"))
+            and np.array_equal(sa.targets_of_words(), sb.targets_of_words())
             and _same_arrays(ra, rb, ("route_start", "core", "axon", "delay")))
 
 
@@ -240,9 +247,10 @@ def encode_core(spec: CoreSpec, config: CoreConfig, core_id: int,
             raise ImageError(f"{where}: CoreSpec.{name}={getattr(spec, name)} cannot be "
                              f"stored (at most {U32})")
     params, synapses, routes = _normalise(config)
-    if not isinstance(params, LifParams):
-        raise ImageError(f"{where}: only LIF parameters can be stored, got "
-                         f"{type(params).__name__}")
+    model = FIRMWARE[spec.dialect]
+    if not isinstance(params, model.params_type):
+        raise ImageError(f"{where}: a {spec.dialect} core stores "
+                         f"{model.params_type.__name__}, got {type(params).__name__}")
     seed = config.lfsr_seed
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) \
             or not 0 < seed <= U32:
@@ -256,7 +264,7 @@ def encode_core(spec: CoreSpec, config: CoreConfig, core_id: int,
     _check_csr(routes.route_start, routes.entries, f"{where} routing table", "route_start")
     if not routes.core.shape == routes.axon.shape == routes.delay.shape:
         raise SpecError(f"{where} routing table: core, axon and delay differ in length")
-    validate_core(spec, LIF, params, synapses, routes, core_id, width * height)
+    validate_core(spec, model, params, synapses, routes, core_id, width * height)
 
     widths = body_widths(spec, (width, height))
     slots, axons, words, entries = params.n, synapses.n_axons, synapses.words, routes.entries
@@ -264,7 +272,8 @@ def encode_core(spec: CoreSpec, config: CoreConfig, core_id: int,
     if total > MAX_IMAGE_BITS:
         raise ImageError(f"{where}: the image would be {total} bits; CRC32 detects every "
                          f"1- and 2-bit error only up to {MAX_IMAGE_BITS} bits")
-    header = dict(magic=MAGIC, version=VERSION, length=total // 8, model=MODELS.index("lif"),
+    header = dict(magic=MAGIC, version=VERSION, length=total // 8,
+                  model=MODELS.index(spec.dialect),
                   mesh_width=width, mesh_height=height, core_id=core_id, slots=slots,
                   axons=axons, words=words, entries=entries, lfsr_seed=int(seed))
     header.update({name: getattr(spec, name) for name in CAPACITY_FIELDS + WIDTH_FIELDS})
@@ -274,7 +283,8 @@ def encode_core(spec: CoreSpec, config: CoreConfig, core_id: int,
         parts.append(_packed(getattr(params, name), fmt.bits, fmt.signed))
     parts += [_interleaved([(np.diff(synapses.row_start), widths.row_length, False),
                             (synapses.w_exp, widths.w_exp, False)]),
-              _interleaved([(synapses.slot, widths.slot, False), (synapses.w, widths.w, True)]),
+              _interleaved([(synapses.slot, widths.slot, False), (synapses.w, widths.w, True),
+                            (synapses.targets_of_words(), widths.target, False)]),
               _packed(np.diff(routes.route_start), widths.fanout, False),
               _interleaved([(routes.core, widths.core, False),
                             (routes.axon, widths.axon, False),
@@ -361,6 +371,7 @@ def _check_frame(data: bytes, source: str) -> None:
 
 def _spec_from_header(h: dict, source: str) -> CoreSpec:
     values = {name: h[name] for name in CAPACITY_FIELDS + WIDTH_FIELDS}
+    values["dialect"] = MODELS[h["model"]]
     for name, codes in MODE_FIELDS:
         if h[name] >= len(codes):
             _fail(source, f"{name} code {h[name]} unknown (codes 0..{len(codes) - 1}: "
@@ -412,11 +423,13 @@ def decode_core(data: bytes, source: str = "<bytes>") -> CoreImage:
     def read_records(n: int, columns) -> list[np.ndarray]:
         return _split_records(read(n, sum(b for b, _ in columns)), columns)
 
-    params = LifParams(**{name: read(slots, fmt.bits, fmt.signed)
-                          for name, fmt in widths.params.items()})
+    model = FIRMWARE[spec.dialect]
+    params = model.params_type(**{name: read(slots, fmt.bits, fmt.signed)
+                                  for name, fmt in widths.params.items()})
     row_length, w_exp = read_records(axons, [(widths.row_length, False),
                                              (widths.w_exp, False)])
-    slot, w = read_records(words, [(widths.slot, False), (widths.w, True)])
+    slot, w, target = read_records(words, [(widths.slot, False), (widths.w, True),
+                                           (widths.target, False)])
     fanout = read(slots, widths.fanout)
     core, axon, delay = read_records(entries, [(widths.core, False), (widths.axon, False),
                                                (widths.delay, False)])
@@ -430,11 +443,11 @@ def decode_core(data: bytes, source: str = "<bytes>") -> CoreImage:
                       f"header says {entries}")
     # through from_lists, so the arrays have the dtypes every SynapseMemory has
     synapses = SynapseMemory.from_lists(axons, np.repeat(np.arange(axons), row_length),
-                                        slot, w, w_exp)
+                                        slot, w, w_exp, target if widths.target else None)
     routes = RoutingTable.from_lists(slots, np.repeat(np.arange(slots), fanout), axon, delay,
                                      core)
     try:
-        validate_core(spec, LIF, params, synapses, routes, core_id, width * height)
+        validate_core(spec, model, params, synapses, routes, core_id, width * height)
     except SpecError as error:
         _fail(source, str(error))
     if h["lfsr_seed"] == 0:
@@ -495,7 +508,7 @@ def write_chip_images(chip_spec: ChipSpec, configs: dict[int, CoreConfig], direc
         path.write_bytes(data)
         written.append(path)
     manifest = {
-        "format": MANIFEST_FORMAT, "version": VERSION, "model": "lif",
+        "format": MANIFEST_FORMAT, "version": VERSION, "model": chip_spec.core.dialect,
         "mesh": {"width": chip_spec.width, "height": chip_spec.height},
         "core_spec": {f.name: getattr(chip_spec.core, f.name) for f in fields(CoreSpec)},
         "timing": {f.name: int(getattr(chip_spec.timing, f.name))
@@ -536,8 +549,9 @@ def load_chip_configs(directory) -> tuple[ChipSpec, dict[int, CoreConfig]]:
                  for f in manifest["files"]]
     except (KeyError, TypeError, ValueError) as error:
         raise ImageError(f"{path}: malformed manifest: {error!r}") from None
-    if manifest.get("model") != "lif":
-        raise ImageError(f"{path}: firmware model {manifest.get('model')!r} is not supported")
+    if manifest.get("model") != core_spec.dialect:
+        raise ImageError(f"{path}: firmware model {manifest.get('model')!r} is not supported "
+                         f"here (the core spec's dialect is {core_spec.dialect!r})")
     mesh = (chip_spec.width, chip_spec.height)
     listed = {name for _, name, _, _ in files}
     stray = sorted(p.name for p in directory.glob("core-*.ncim") if p.name not in listed)
@@ -615,7 +629,8 @@ def describe_image(data: bytes, source: str = "<bytes>", show: int = 6) -> str:
         f"{source}: neurochip core image, format version {VERSION}, {len(data):,} bytes, "
         f"CRC32 0x{crc:08x} (ok)",
         f"core {image.core_id} at ({image.core_id % width}, {image.core_id // width}) of a "
-        f"{width}×{height} mesh; firmware model lif; LFSR seed 0x{config.lfsr_seed:08x}",
+        f"{width}×{height} mesh; firmware model {spec.dialect}; LFSR seed "
+        f"0x{config.lfsr_seed:08x}",
         "spec: " + ", ".join(f"{name} {getattr(spec, name)}" for name in WIDTH_FIELDS)
         + f"; overflow {spec.overflow}, rounding {spec.rounding}, "
           f"check {spec.overflow_check}",
@@ -625,7 +640,8 @@ def describe_image(data: bytes, source: str = "<bytes>", show: int = 6) -> str:
         f"  axons            {_share(axons, spec.n_axons)} × {widths.axon_bits} bits "
         f"(row length {widths.row_length} + w_exp {widths.w_exp})",
         f"  synapse words    {_share(words, spec.synapse_words)} × {widths.word_bits} bits "
-        f"(slot {widths.slot} + w {widths.w})",
+        f"(slot {widths.slot} + w {widths.w}"
+        + (f" + target {widths.target})" if widths.target else ")"),
         f"  routing entries  {_share(entries, spec.routing_entries)} × {widths.entry_bits} "
         f"bits (core {widths.core} + axon {widths.axon} + delay {widths.delay})",
         f"  largest fan-out  {int(fanout.max(initial=0)):,} of {spec.max_fanout:,} "

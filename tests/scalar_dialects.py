@@ -68,7 +68,10 @@ def xylo_tick(isyn: list[int], v: int, adds: list[list[int]], dash_syn: list[int
         for w in adds[s]:
             isyn[s] = sat16(isyn[s] + w, bits)
         isyn[s] = isyn[s] - xylo_decay_step(isyn[s], dash_syn[s])
-    dv = sat16(-xylo_decay_step(v, dash_mem) + sum(isyn), bits)
+    leak = -xylo_decay_step(v, dash_mem)
+    if leak > 2 ** (bits - 1) - 1:   # xylosim keeps -decay in an int16_t: -(-32768) wraps
+        leak -= 2 ** bits
+    dv = sat16(leak + sum(isyn), bits)
     dv = sat16(dv + bias, bits)
     v = sat16(v + dv, bits)
     count = 0

@@ -168,3 +168,40 @@ def test_a_current_beyond_loihi_is_refused():
                        r"scale its input current forces \(v_lsb=[\d.e-]+ V, bias at most "
                        r"524160 LSB\)"):
         compile_netlist(replace(ex, params=p), chip_spec("loihi", ex.n))
+
+
+# ------------------------------------------------------------------ images
+def test_xylo_core_image_round_trips_with_its_targets():
+    from neurochip.chip import CoreConfig
+    from neurochip.dialects import xylo_network
+    from neurochip.image import decode_core, encode_core
+
+    rng = np.random.default_rng(3)
+    net = xylo_network(rng.integers(-128, 128, (3, 4, 2)), rng.integers(-128, 128, (4, 4, 2)),
+                       rng.integers(-128, 128, (4, 2)), threshold=500, weight_shift_in=3)
+    core = net.core
+    data = encode_core(core.spec, CoreConfig(core.params, core.synapses, core.routes), 0, (1, 1))
+    image = decode_core(data)
+    assert image.spec.dialect == "xylo" and type(image.config.params).__name__ == "XyloParams"
+    assert image.config.synapses.targets_of_words().tolist() == \
+        core.synapses.targets_of_words().tolist()
+    assert set(core.synapses.targets_of_words().tolist()) == {0, 1}
+    raster = rng.integers(0, 3, (30, 3))
+    again = Core(image.spec, image.config.params, image.config.synapses, image.config.routes)
+    assert again.run(30, net.inputs(raster), ("spikes", "v")).traces["v"].tolist() == \
+        net.run(raster, ("spikes", "v")).traces["v"].tolist()
+
+
+@pytest.mark.parametrize("dialect", ["loihi", "xylo"])
+def test_compiled_dialect_chip_boots_from_its_images(tmp_path, dialect):
+    from neurochip.image import load_chip, write_chip_images
+
+    ex = expand(load_netlist(EXAMPLE))
+    compiled = compile_netlist(ex, chip_spec(dialect, ex.n))
+    chip = compiled.chip
+    write_chip_images(chip.spec, dict(enumerate(chip.configs)), tmp_path)
+    booted = load_chip(tmp_path)
+    assert booted.model is chip.model
+    inputs = compiled.inputs(100)
+    assert booted.run(100, inputs, ("spikes", "v"), timing=False).traces["v"].tolist() == \
+        chip.run(100, inputs, ("spikes", "v"), timing=False).traces["v"].tolist()

@@ -243,3 +243,14 @@ def test_spike_counts_are_recorded_as_counts():
     # isyn1 = 16256 - 1 = 16255 = v: 162 thresholds, capped at 31 spikes
     rec = net.run(np.array([[1]]))
     assert rec.spikes.dtype == np.int64 and rec.spikes.tolist() == [[31, 0]]
+
+
+def test_golden_negated_decay_wraps_like_int16():
+    # isyn1 = 100 - (100 >> 4) = 94. v = -32768, dash_mem = 0: decay = -32768, and
+    # -(-32768) held in an int16 is -32768 (xylosim: int16_t dv_mem = -decay(...));
+    # dv = sat(-32768 + 94) = -32674; v = sat(-32768 - 32674) = -32768
+    p = XyloParams.make(1, dash_mem=0, threshold=100)
+    assert step(p, [0], [0], [-32768], ([0], [0], [100]))[2] == [-32768]
+    # with dash_mem = 1 nothing wraps: -decay = 16384, dv = 16384 + 94, v = -16290
+    p = XyloParams.make(1, dash_mem=1, threshold=100)
+    assert step(p, [0], [0], [-32768], ([0], [0], [100]))[2] == [-16290]

@@ -352,7 +352,7 @@ for _name, _dtype in im.HEADER:
     ("words", 4, "inconsistent header: its counts need 752 bits, its length is 744 bits"),
     ("overflow", 2, "overflow code 2 unknown (codes 0..1: saturate, wrap)"),
     ("rounding", 7, "rounding code 7 unknown (codes 0..2: floor, nearest, zero)"),
-    ("model", 1, "firmware model code 1 unknown (known: 0 lif)"),
+    ("model", 3, "firmware model code 3 unknown (known: 0 lif, 1 loihi, 2 xylo)"),
     ("v_bits", 2, "header: CoreSpec.v_bits must be an integer in 3..32, got 2"),
     ("n_slots", 0, "header: CoreSpec.n_slots must be a positive integer, got 0"),
     ("core_id", 4, "core 4 is not on the 2×2 mesh"),

@@ -14,7 +14,7 @@ slot, in this order::
              (ascending axon order, an axon's events one after the other; the core
               hands them over as SynapticEvents, Arithmetic.accumulate applies them)
     isyn_s = isyn_s - decay(isyn_s, dash_syn_s)                   # after this tick's input
-    dv     = sat(-decay(v, dash_mem) + isyn1 + isyn2)
+    dv     = sat(-decay(v, dash_mem) + isyn1 + isyn2)    # -decay held in a v register
     dv     = sat(dv + bias)
     v      = sat(v + dv)
     count  = 0
@@ -22,7 +22,9 @@ slot, in this order::
 
 ``x - decay(x, d)`` is not symmetric: with ``d = 1``, ``3 → 2 → 1 → 0`` but
 ``-3 → -1 → 0``; ``d = 0`` zeroes the value. It never leaves the range, so it needs no
-``sat``. The spike loop is computed in closed form: ``count = clip(v // threshold, 0,
+``sat``. ``-decay(v, dash_mem)`` is held in a ``v``-wide register before the sum, as
+xylosim's ``int16_t``: the one value that does not fit, ``-(-2^15)`` (``v = -2^15`` with
+``dash_mem = 0``), wraps to ``-2^15``. The spike loop is computed in closed form: ``count = clip(v // threshold, 0,
 max_spikes)`` (``max_spikes`` wherever ``v >= 0`` when ``threshold = 0``), then
 ``v -= count · threshold``. There is no refractory period and no noise.
 """
@@ -110,7 +112,10 @@ def xylo_step(p: XyloParams, s: XyloState, events: SynapticEvents, random_words,
         x = arith.accumulate(getattr(s, name), slots, w, name)
         isyn.append(x - decay(x, dash))
     isyn1, isyn2 = isyn
-    dv = arith.fit(-decay(s.v, p.dash_mem) + isyn1 + isyn2, "v")
+    lo, hi = arith.registers["v"].range
+    leak = -decay(s.v, p.dash_mem)
+    leak = np.where(leak > hi, leak - (hi - lo + 1), leak)  # int16 negation of -32768
+    dv = arith.fit(leak + isyn1 + isyn2, "v")
     dv = arith.fit(dv + p.bias, "v")
     v = arith.fit(s.v + dv, "v")
     threshold = np.maximum(p.threshold, 1)
