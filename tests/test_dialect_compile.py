@@ -205,3 +205,30 @@ def test_compiled_dialect_chip_boots_from_its_images(tmp_path, dialect):
     inputs = compiled.inputs(100)
     assert booted.run(100, inputs, ("spikes", "v"), timing=False).traces["v"].tolist() == \
         chip.run(100, inputs, ("spikes", "v"), timing=False).traces["v"].tolist()
+
+
+# ------------------------------------------------------------------ float twins
+def test_loihi_twin_parameters_by_hand():
+    from firmware_models.loihi import reference
+
+    p = LoihiParams.make(1, du=741, dv=200, bias_mant=5, bias_exp=3, vth=100)
+    asked = LifPhysical(g_L=10e-9, E_L=-70e-3)
+    twin = reference.realised(p, asked, 1e-3, 1e-6)
+    assert twin.tau_m[0] == pytest.approx(-1e-3 / np.log(1 - 200 / 4096), rel=1e-14)
+    assert twin.tau_syn[0] == pytest.approx(-1e-3 / np.log(1 - 742 / 4096), rel=1e-14)
+    assert twin.V_th[0] == pytest.approx(-70e-3 + 6400e-6, rel=1e-14)
+    # 40 LSB of bias; one LSB of current moves v by one LSB per tick: 1e-6 V / (R dv/4096)
+    assert twin.I_bias[0] == pytest.approx(40 * 1e-6 * 10e-9 * 4096 / 200, rel=1e-14)
+    assert (twin.T_ref, twin.V_reset[0], twin.reset) == (0.0, -70e-3, "value")
+
+
+def test_xylo_twin_parameters_by_hand():
+    from firmware_models.xylo import XyloParams, reference
+
+    p = XyloParams.make(1, dash_syn1=2, dash_mem=4, threshold=1000, bias=-50)
+    twin = reference.realised(p, LifPhysical(g_L=10e-9, E_L=-70e-3), 1e-3, 2e-5)
+    assert twin.tau_m[0] == pytest.approx(-1e-3 / np.log(1 - 1 / 16), rel=1e-14)
+    assert twin.tau_syn[0] == pytest.approx(-1e-3 / np.log(3 / 4), rel=1e-14)
+    assert twin.V_th[0] == pytest.approx(-70e-3 + 1000 * 2e-5, rel=1e-14)
+    assert twin.I_bias[0] == pytest.approx(-50 * 2e-5 * 10e-9 * 16, rel=1e-14)
+    assert twin.reset == "subtract" and twin.T_ref == 0.0

@@ -30,6 +30,8 @@ from ..lif.quantiser import (NEVER_FIRES, ParameterError, QuantisedLif, Quantise
                              Scales)
 from ..lif.reference import LifPhysical
 from ..scales import error_rows, group_max
+from . import reference
+from .reference import realised_tau  # noqa: F401  (part of the quantiser's interface)
 from .kernel import DECAY_UNITY, DS_OFFSET, VTH_SHIFT, LoihiParams, PARAM_FORMATS
 
 BIAS_MAX = 4095 << 7                 # largest |bias_mant << bias_exp|
@@ -41,15 +43,6 @@ def decay_constants(tau, dt: float, offset: int, lo: int) -> np.ndarray:
     """``rint(4096 (1 - exp(-dt/tau))) - offset`` clipped to ``lo..4095``."""
     return np.clip(np.rint(DECAY_UNITY * -np.expm1(-dt / np.asarray(tau, float))) - offset,
                    lo, 4095).astype(np.int64)
-
-
-def realised_tau(constant, dt: float, offset: int) -> np.ndarray:
-    """Time constant of the decay by ``(4096 - constant - offset) / 4096`` per tick; a
-    register cleared every tick (``du = 4095``) gets ``dt / 1000``, whose per-tick factor
-    ``exp(-1000)`` is 0 in float64 as well."""
-    keep = 1 - (np.asarray(constant, float) + offset) / DECAY_UNITY
-    with np.errstate(divide="ignore"):
-        return np.where(keep > 0, -dt / np.log(np.where(keep > 0, keep, 0.5)), dt / 1000)
 
 
 def bias_fields(bias) -> tuple[np.ndarray, np.ndarray]:
@@ -106,10 +99,7 @@ def quantise_groups(p: LifPhysical, dt: float, spec, groups: list[slice], *,
     bias = np.rint(q.I_bias / i_lsb).astype(np.int64)
     mant, exp = bias_fields(bias)
     params = LoihiParams.make(n, du=du, dv=dv, bias_mant=mant, bias_exp=exp, vth=vth)
-    realised = replace(
-        q, C=realised_tau(dv, dt, 0) * q.g_L, tau_syn=realised_tau(du, dt, DS_OFFSET),
-        V_th=q.E_L + vth * (1 << VTH_SHIFT) * v_lsb, V_reset=q.E_L, T_ref=0.0, alpha=0.0,
-        I_bias=(mant << exp) * i_lsb, sigma=0.0, reset="value")
+    realised = reference.realised(params, q, dt, v_lsb)
     scales = Scales(dt=dt, E_L=np.asarray(q.E_L, float) * np.ones(n), v_lsb=v_lsb, i_lsb=i_lsb)
     return QuantisedLif(params, scales, realised, error_rows(q, realised, n))
 

@@ -26,6 +26,7 @@ from ..lif import quantiser as lif_quantiser
 from ..lif.quantiser import QuantisedLif, QuantisedWeights
 from ..lif.reference import LifPhysical
 from ..scales import ROWS, error_rows
+from . import reference
 from .kernel import MAX_OUTPUT_SPIKES, MAX_SPIKES, XyloParams
 
 DASH_BITS = 4
@@ -44,8 +45,8 @@ def quantise_groups(p: LifPhysical, dt: float, spec, groups: list[slice], *,
     lp = q.params
     params = XyloParams.make(lp.n, dash_syn1=lp.k_i, dash_syn2=lp.k_i, dash_mem=lp.k_v,
                              threshold=lp.v_th, bias=lp.bias, max_spikes=MAX_SPIKES)
-    realised = replace(q.realised, T_ref=0.0, alpha=0.0, sigma=0.0, reset="subtract")
     asked = p.broadcast(lp.n)
+    realised = reference.realised(params, asked, dt, q.scales.v_lsb)
     rows = tuple(r for r in ROWS if r[0] != "V_reset")
     return QuantisedLif(params, q.scales, realised, error_rows(asked, realised, lp.n, rows))
 
