@@ -183,7 +183,7 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
     ``axon_rows[a]`` is axon ``a``'s (row offset, row length, core index), side by side
     so that one read brings all three.
     """
-    n = S.shape[0]
+    n = S.shape[1]
     depth = head.size
     acc = np.zeros(n, np.int64)
     words = np.zeros(n, np.int64)
@@ -255,7 +255,7 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
         for r in range(4):
             if record_flags[r + 1]:
                 for j in range(n):
-                    rec_regs[r, k, j] = S[j, r]
+                    rec_regs[r, k, j] = S[r, j]
         if not timing_on:
             continue
         # timing: the three phases of every core
@@ -325,7 +325,7 @@ class EventPool:
         self.free[0] = capacity - used
         self.free[1:capacity - used + 1] = np.arange(capacity - 1, used - 1, -1)
 
-    def grown(self) -> "EventPool":
+    def grown(self) -> EventPool:
         """A pool of twice the capacity holding the same lists."""
         bigger = object.__new__(EventPool)
         capacity = 2 * self.axon.size

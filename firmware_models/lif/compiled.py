@@ -1,13 +1,13 @@
 """The reference LIF program compiled with numba: the same tick as ``kernel.lif_step``.
 
-One pass over the slots; each overflow is tagged with the phase of the tick that wrote
-it (``acc``, ``i``, ``v`` integration, ``v`` subtract reset, ``theta`` spike jump: the
-order the numpy kernel writes its registers) so that strict mode names the same first
-overflow.
-Parameters and state travel as 2-D integer arrays, one row per slot and one column per
-field in the order of ``LifParams`` and ``LifState`` (a slot's fields side by side: one
-stream of memory per array in the tick's single pass). Checked bit for bit against ``kernel.lif_step`` by
-tests/test_backends.py.
+One pass over the slots (``lif_sweep``) with no branch in it, so that it compiles to
+vector instructions: parameters and registers travel as 2-D integer arrays with one
+row per field (in the order of ``LifParams`` and ``LifState``), each row a contiguous run
+over slots; every choice (refractory or not, spike or not, reset mode, rounding,
+saturate or wrap) is a select. Each overflow is tagged with the phase of the tick that
+wrote it (``acc``, ``i``, ``v`` integration, ``v`` subtract reset, ``theta`` spike jump:
+the order the numpy kernel writes its registers) so that strict mode names the same
+first overflow. Checked bit for bit against ``kernel.lif_step`` by tests/test_backends.py.
 """
 
 from __future__ import annotations
@@ -40,124 +40,150 @@ def _narrow(array: np.ndarray) -> np.ndarray:
 
 
 def pack_params(p: LifParams) -> np.ndarray:
-    """(slots, fields): one slot's parameters side by side, read together in a tick."""
-    return _narrow(np.stack([getattr(p, f.name) for f in fields(LifParams)], axis=1))
+    """(fields, slots): one row per parameter field, each a contiguous run over slots."""
+    return _narrow(np.stack([getattr(p, f.name) for f in fields(LifParams)], axis=0))
 
 
 def pack_state(s: LifState, wide: bool = False) -> np.ndarray:
-    """The registers as rows; int32 unless ``wide`` (a register can leave the int32
-    range: an unsigned 32-bit theta) or a value needs more."""
-    array = np.stack([getattr(s, f.name) for f in fields(LifState)], axis=1)
+    """(registers, slots), int32 unless ``wide`` (a register can leave the int32 range:
+    an unsigned 32-bit theta) or a value needs more."""
+    array = np.stack([getattr(s, f.name) for f in fields(LifState)], axis=0)
     return array.astype(np.int64) if wide else _narrow(array)
 
 
 def unpack_state(array: np.ndarray) -> LifState:
-    return LifState(*(array[:, k].copy() for k in range(len(fields(LifState)))))
+    return LifState(*(array[k].copy() for k in range(len(fields(LifState)))))
 
 
 @njit(cache=True, inline="always")
 def shift(x, k, rounding):
-    if rounding == FLOOR:
-        return x >> k
+    """``x >> k`` rounded as the core rounds (floor, nearest, toward zero), as selects."""
     magnitude = -x if x < 0 else x
-    if rounding == NEAREST:
-        magnitude = (magnitude + ((1 << k) >> 1)) >> k
-    else:
-        magnitude = magnitude >> k
-    return -magnitude if x < 0 else magnitude
-
-
-@njit(cache=True)
-def note_overflow(register, phase, slot, x, check, counts, error):
-    """Count an overflow, or keep the first one (by phase, then slot) in strict mode."""
-    if check == CHECK_STRICT:
-        if error[0] < 0 or phase < error[0] or (phase == error[0] and slot < error[1]):
-            error[0], error[1], error[2] = phase, slot, x
-    elif check == CHECK_COUNT:
-        counts[register] += 1
+    rounded = (magnitude + ((np.int64(1) << k) >> 1)) >> k if rounding == NEAREST \
+        else magnitude >> k
+    signed = -rounded if x < 0 else rounded
+    return x >> k if rounding == FLOOR else signed
 
 
 @njit(cache=True, inline="always")
-def clip_or_wrap(x, lo, hi, bits, signed, wrap):
-    """An out-of-range value stored in a register: saturated or wrapped."""
-    if not wrap:
-        return lo if x < lo else hi
-    mask = (1 << bits) - 1
-    if signed:
-        half = 1 << (bits - 1)
-        return ((x + half) & mask) - half
-    return x & mask
+def fit(x, r, limits, wrap):
+    """``x`` as register ``r`` stores it (saturated or wrapped; unchanged when in range);
+    ``limits`` = (lo, hi, bits, signed) tuples over registers."""
+    lo, hi, bits, signed = limits
+    mask = (np.int64(1) << bits[r]) - 1
+    half = (np.int64(1) << (bits[r] - 1)) if signed[r] else np.int64(0)
+    return ((x + half) & mask) - half if wrap else min(max(x, lo[r]), hi[r])
+
+
+@njit(cache=True, inline="always")
+def outside(x, r, limits):
+    return (x < limits[0][r]) | (x > limits[1][r])
+
+
+@njit(cache=True, inline="always")
+def lif_slot(a, i0, v, theta0, ref, k_i, k_v, k_theta, bias, v_th, v_reset, t_ref, alpha,
+             mode, noise_bits, noise, limits, wrap, rounding):
+    """The tick of one slot, from its input ``a``, registers, parameters and noise term:
+    its new registers, spike and idleness, and for each phase of the tick that writes a
+    register (``PHASE_REGISTER``) the value before it is stored and whether that value
+    was out of range. Scalars in and out, selects rather than branches, so that the loop
+    over slots compiles to vector instructions."""
+    a_fit = fit(a, ACC, limits, wrap)
+    i = i0 - shift(i0, k_i, rounding) + a_fit
+    i_fit = fit(i, I, limits, wrap)
+    refractory = ref > 0
+    integrated = v - shift(v, k_v, rounding) + i_fit + bias + noise
+    new_v = v if refractory else fit(integrated, V, limits, wrap)
+    new_ref = ref - 1 if refractory else ref
+    theta = theta0 - shift(theta0, k_theta, rounding)
+    threshold = v_th + theta
+    spike = (not refractory) & (new_v >= threshold)
+    idle = ((v == 0) & (i0 == 0) & (theta0 == 0) & (ref == 0) & (a == 0) & (bias == 0)
+            & (noise_bits == 0) & (not spike))
+    subtracted = new_v - threshold
+    reset_v = v_reset if mode == 0 else (fit(subtracted, V, limits, wrap) if mode == 1
+                                         else new_v)
+    jumped = theta + alpha
+    overflowed = (outside(a, ACC, limits), outside(i, I, limits),
+                  (not refractory) & outside(integrated, V, limits),
+                  spike & (mode == 1) & outside(subtracted, V, limits),
+                  spike & outside(jumped, THETA, limits))
+    return (i_fit, reset_v if spike else new_v,
+            fit(jumped, THETA, limits, wrap) if spike else theta,
+            t_ref if spike else new_ref, spike, idle, overflowed,
+            (a, i, integrated, subtracted, jumped))
+
+
+@njit(cache=True)
+def lif_sweep(P, S, S_new, acc, words, limits, wrap, rounding, fired, idle, first):
+    """``lif_slot`` over every slot: with ``first=None`` writes ``S_new``, ``fired``,
+    ``idle`` and returns the overflows per phase; given an ``error`` array as ``first``,
+    writes nothing else and puts the overflow of the lowest (phase, slot) there.
+
+    The parameter and register rows are contiguous runs over slots and the noise term is
+    computed for every slot (zero words or ``noise_bits = 0`` give zero), so the loop has
+    no branch and compiles to vector instructions; ``first is None`` is decided when
+    numba compiles it.
+    """
+    k_i, k_v, k_theta, bias, v_th = P[K_I], P[K_V], P[K_THETA], P[BIAS], P[V_TH]
+    v_reset, t_ref, alpha, reset_mode = P[V_RESET], P[T_REF], P[ALPHA], P[RESET_MODE]
+    noise_bits, noise_shift = P[NOISE_BITS], P[NOISE_SHIFT]
+    i_in, v_in, theta_in, ref_in = S[0], S[1], S[2], S[3]
+    i_out, v_out, theta_out, ref_out = S_new[0], S_new[1], S_new[2], S_new[3]
+    o_acc = o_i = o_v = o_reset = o_theta = 0
+    for j in range(acc.size):
+        m = np.int64(noise_bits[j])
+        noise = (((words[j] & ((np.int64(1) << m) - 1)) - ((np.int64(1) << m) >> 1))
+                 << np.int64(noise_shift[j]))
+        i, v, theta, ref, spike, quiet, overflowed, values = lif_slot(
+            np.int64(acc[j]), np.int64(i_in[j]), np.int64(v_in[j]), np.int64(theta_in[j]),
+            np.int64(ref_in[j]), np.int64(k_i[j]), np.int64(k_v[j]), np.int64(k_theta[j]),
+            np.int64(bias[j]), np.int64(v_th[j]), np.int64(v_reset[j]), np.int64(t_ref[j]),
+            np.int64(alpha[j]), np.int64(reset_mode[j]), m, noise, limits, wrap, rounding)
+        if first is None:
+            i_out[j] = i
+            v_out[j] = v
+            theta_out[j] = theta
+            ref_out[j] = ref
+            fired[j] = spike
+            idle[j] = quiet
+            o_acc += overflowed[0]
+            o_i += overflowed[1]
+            o_v += overflowed[2]
+            o_reset += overflowed[3]
+            o_theta += overflowed[4]
+        else:  # slots in order: the first slot of the lowest phase
+            for phase in range(5):
+                if overflowed[phase] and (first[0] < 0 or phase < first[0]):
+                    first[0], first[1], first[2] = phase, j, values[phase]
+    return o_acc, o_i, o_v, o_reset, o_theta
 
 
 @njit(cache=True)
 def lif_step_compiled(P, S, S_new, acc, words, noisy, lo, hi, bits, signed, wrap, rounding,
                       check, counts, fired, idle, error):
     """One tick for every slot: ``S`` (read) to ``S_new`` (written); ``fired``/``idle`` out;
-    ``acc`` is consumed (left at zero).
+    ``acc`` is consumed (left at zero); ``words`` are the LFSR words (zeros when no slot
+    is ``noisy``).
 
-    Slots are independent, so each is done in one pass; overflow counts do not depend on
-    the order, and in strict mode ``error`` (3 int64: phase, slot, value; phase -1 when
-    none) keeps the overflow of the lowest (phase, slot) — the one the numpy kernel,
-    which writes each register for all slots in turn, reports first. After an error
-    ``S_new`` must be discarded.
+    Slots are independent, so each is done in one pass (``lif_sweep``) that counts the
+    overflows of each phase. In strict mode ``error`` (3 int64: phase, slot, value; phase
+    -1 when none) gets the overflow of the lowest (phase, slot) — the one the numpy
+    kernel, which writes each register for all slots in turn, reports first — found by
+    a second pass, only when the first saw one. After an error ``S_new`` must be
+    discarded.
     """
-    n = S.shape[0]
     error[0] = -1
-    lo_acc, hi_acc, bits_acc, signed_acc = lo[ACC], hi[ACC], bits[ACC], signed[ACC]
-    lo_i, hi_i, bits_i, signed_i = lo[I], hi[I], bits[I], signed[I]
-    lo_v, hi_v, bits_v, signed_v = lo[V], hi[V], bits[V], signed[V]
-    lo_t, hi_t, bits_t, signed_t = lo[THETA], hi[THETA], bits[THETA], signed[THETA]
-    for j in range(n):
-        a = np.int64(acc[j])
-        if a < lo_acc or a > hi_acc:
-            note_overflow(ACC, 0, j, a, check, counts, error)
-            a = clip_or_wrap(a, lo_acc, hi_acc, bits_acc, signed_acc, wrap)
-        i0 = np.int64(S[j, 0])  # int64 arithmetic whatever the storage
-        i = i0 - shift(i0, np.int64(P[j, K_I]), rounding) + a
-        if i < lo_i or i > hi_i:
-            note_overflow(I, 1, j, i, check, counts, error)
-            i = clip_or_wrap(i, lo_i, hi_i, bits_i, signed_i, wrap)
-        S_new[j, 0] = i
-
-        v = np.int64(S[j, 1])
-        ref = np.int64(S[j, 3])
-        refractory = ref > 0
-        if refractory:
-            new_v = v
-            new_ref = ref - 1
-        else:
-            new_v = v - shift(v, np.int64(P[j, K_V]), rounding) + i + np.int64(P[j, BIAS])
-            if noisy:
-                m = np.int64(P[j, NOISE_BITS])
-                new_v += (((words[j] & ((1 << m) - 1)) - ((1 << m) >> 1))
-                          << np.int64(P[j, NOISE_SHIFT]))
-            if new_v < lo_v or new_v > hi_v:
-                note_overflow(V, 2, j, new_v, check, counts, error)
-                new_v = clip_or_wrap(new_v, lo_v, hi_v, bits_v, signed_v, wrap)
-            new_ref = ref
-        theta0 = np.int64(S[j, 2])
-        theta = theta0 - shift(theta0, np.int64(P[j, K_THETA]), rounding)
-        threshold = np.int64(P[j, V_TH]) + theta
-        spike = (not refractory) and new_v >= threshold
-        fired[j] = spike
-        idle[j] = (v == 0 and i0 == 0 and theta0 == 0 and ref == 0 and acc[j] == 0
-                   and P[j, BIAS] == 0 and P[j, NOISE_BITS] == 0 and not spike)
-        acc[j] = 0  # consumed: ready for the next tick's delivery
-        if spike:
-            mode = P[j, RESET_MODE]
-            if mode == 0:
-                new_v = np.int64(P[j, V_RESET])
-            elif mode == 1:
-                new_v = new_v - threshold
-                if new_v < lo_v or new_v > hi_v:
-                    note_overflow(V, 3, j, new_v, check, counts, error)
-                    new_v = clip_or_wrap(new_v, lo_v, hi_v, bits_v, signed_v, wrap)
-            new_ref = np.int64(P[j, T_REF])
-            if P[j, ALPHA] != 0:
-                theta = theta + np.int64(P[j, ALPHA])
-                if theta < lo_t or theta > hi_t:
-                    note_overflow(THETA, 4, j, theta, check, counts, error)
-                    theta = clip_or_wrap(theta, lo_t, hi_t, bits_t, signed_t, wrap)
-        S_new[j, 1] = new_v
-        S_new[j, 2] = theta
-        S_new[j, 3] = new_ref
+    limits = ((lo[0], lo[1], lo[2], lo[3], lo[4]), (hi[0], hi[1], hi[2], hi[3], hi[4]),
+              (bits[0], bits[1], bits[2], bits[3], bits[4]),
+              (signed[0], signed[1], signed[2], signed[3], signed[4]))
+    o_acc, o_i, o_v, o_reset, o_theta = lif_sweep(P, S, S_new, acc, words, limits, wrap,
+                                                  rounding, fired, idle, None)
+    if check == CHECK_COUNT:
+        counts[ACC] += o_acc
+        counts[I] += o_i
+        counts[V] += o_v + o_reset
+        counts[THETA] += o_theta
+    elif check == CHECK_STRICT and o_acc + o_i + o_v + o_reset + o_theta > 0:
+        lif_sweep(P, S, S_new, acc, words, limits, wrap, rounding, fired, idle, error)
+    acc[:] = 0  # consumed: ready for the next tick's delivery
