@@ -179,6 +179,6 @@ class CompiledModel:
 
     step: Callable
     pack_params: Callable[[Any], np.ndarray]
-    pack_state: Callable[..., np.ndarray]  # (state, wide=False)
+    pack_state: Callable[..., np.ndarray]  # (state, dtype holding every register value)
     unpack_state: Callable[[np.ndarray], Any]
     phase_register: tuple[int, ...]

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from firmware_models.lif.compiled import lif_step_compiled
+from firmware_models.lif.compiled import holding, lif_step_compiled
 
 from .spec import SpecError
 from .timing import MINUS_X, MINUS_Y, PLUS_X, PLUS_Y
@@ -403,8 +403,7 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     counts = np.zeros(len(names), dtype=np.int64)
     error = np.full(3, -1, dtype=np.int64)
     P = compiled.pack_params(engine.params)
-    S = compiled.pack_state(engine.state, wide=bool(np.any(hi > np.iinfo(np.int32).max)
-                                                    | np.any(lo < np.iinfo(np.int32).min)))
+    S = compiled.pack_state(engine.state, holding(int(lo.min()), int(hi.max())))
     S_new = S.copy()
     n = engine.n
     record_flags = np.array(["spikes" in record] + [r in record for r in ("i", "v", "theta",

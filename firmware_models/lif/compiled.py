@@ -31,24 +31,25 @@ CHECK_OFF, CHECK_COUNT, CHECK_STRICT = range(3)
 PHASE_REGISTER = (ACC, I, V, V, THETA)
 
 
-def _narrow(array: np.ndarray) -> np.ndarray:
-    """int32 when every value fits (half the memory traffic per tick), else int64."""
-    info = np.iinfo(np.int32)
-    if array.size == 0 or (array.min() >= info.min and array.max() <= info.max):
-        return array.astype(np.int32)
-    return array.astype(np.int64)
+def holding(lo: int, hi: int) -> type:
+    """The narrowest of int16, int32 and int64 that holds every value in ``lo..hi``."""
+    for dtype in (np.int16, np.int32):
+        if np.iinfo(dtype).min <= lo and hi <= np.iinfo(dtype).max:
+            return dtype
+    return np.int64
 
 
 def pack_params(p: LifParams) -> np.ndarray:
-    """(fields, slots): one row per parameter field, each a contiguous run over slots."""
-    return _narrow(np.stack([getattr(p, f.name) for f in fields(LifParams)], axis=0))
+    """(fields, slots): one row per parameter field, each a contiguous run over slots, in
+    the narrowest type that holds them (less memory to stream through every tick)."""
+    array = np.stack([getattr(p, f.name) for f in fields(LifParams)], axis=0)
+    return array.astype(holding(int(array.min(initial=0)), int(array.max(initial=0))))
 
 
-def pack_state(s: LifState, wide: bool = False) -> np.ndarray:
-    """(registers, slots), int32 unless ``wide`` (a register can leave the int32 range:
-    an unsigned 32-bit theta) or a value needs more."""
-    array = np.stack([getattr(s, f.name) for f in fields(LifState)], axis=0)
-    return array.astype(np.int64) if wide else _narrow(array)
+def pack_state(s: LifState, dtype: type) -> np.ndarray:
+    """(registers, slots) as ``dtype``, which must hold every value the registers can
+    take (``holding`` of their widest range)."""
+    return np.stack([getattr(s, f.name) for f in fields(LifState)], axis=0).astype(dtype)
 
 
 def unpack_state(array: np.ndarray) -> LifState:
