@@ -33,6 +33,7 @@ from functools import cached_property, lru_cache
 import numpy as np
 
 from ..base import Arithmetic, CompiledModel, FieldFormat, FirmwareModel
+from ..records import int_fields
 
 RESET_MODES = ("value", "subtract", "none")
 
@@ -67,20 +68,7 @@ class LifParams:
         values = dict(k_i=k_i, k_v=k_v, k_theta=k_theta, bias=bias, v_th=v_th, v_reset=v_reset,
                       t_ref=t_ref, alpha=alpha, reset_mode=reset_mode, noise_bits=noise_bits,
                       noise_shift=noise_shift)
-        arrays = {}
-        for name, value in values.items():
-            array = np.asarray(value)
-            if array.dtype.kind not in "iub":
-                rounded = np.rint(array.astype(float))
-                if not np.array_equal(rounded, array.astype(float)):
-                    raise ValueError(f"LifParams.{name} must be integers, got {value!r}")
-                array = rounded
-            try:
-                arrays[name] = np.broadcast_to(array.astype(np.int64), (n,)).copy()
-            except ValueError:
-                raise ValueError(f"LifParams.{name} has shape {array.shape}, "
-                                 f"expected a scalar or ({n},)") from None
-        return cls(**arrays)
+        return cls(**int_fields("LifParams", n, values))
 
     @property
     def n(self) -> int:
