@@ -232,3 +232,12 @@ def test_xylo_twin_parameters_by_hand():
     assert twin.V_th[0] == pytest.approx(-70e-3 + 1000 * 2e-5, rel=1e-14)
     assert twin.I_bias[0] == pytest.approx(-50 * 2e-5 * 10e-9 * 16, rel=1e-14)
     assert twin.reset == "subtract" and twin.T_ref == 0.0
+
+
+def test_loihi_quantiser_follows_a_narrower_membrane():
+    # v_bits = 16: the threshold goes to (2^15 - 1)/2 LSB of v, vth = rint(32767/128) = 256
+    p = LifPhysical()
+    q = lq.quantise_groups(p, 1e-3, dialect_spec("loihi", v_bits=16), [slice(0, 1)])
+    assert q.params.vth.tolist() == [256]
+    assert lq.quantise_groups(p, 1e-3, dialect_spec("loihi"), [slice(0, 1)]).params.vth \
+        .tolist() == [round(8388607 / 128)]

@@ -5,7 +5,8 @@ The Loihi neuron is a current-based LIF, so the physical model is the project's
 registers realise (``reference.realised``). Per population:
 
 * ``v`` counts ``v_lsb`` volts above ``E_L``; ``v_lsb`` puts the largest threshold of
-  the population at ``1/headroom`` of ``2^23 - 1``, coarsened until the largest input
+  the population at ``1/headroom`` of ``2^(v_bits-1) - 1`` (``2^23 - 1`` on Loihi's 24
+  bits), coarsened until the largest input
   current fits the bias (``|bias_mant << bias_exp| <= 4095 · 2^7``);
 * ``dv = rint(4096 (1 - exp(-dt/tau_m)))`` in 1..4095 and
   ``du = rint(4096 (1 - exp(-dt/tau_syn))) - 1`` in 0..4095 (Lava's ``u`` decays by
@@ -35,7 +36,6 @@ from .reference import realised_tau  # noqa: F401  (part of the quantiser's inte
 from .kernel import DECAY_UNITY, DS_OFFSET, VTH_SHIFT, LoihiParams, PARAM_FORMATS
 
 BIAS_MAX = 4095 << 7                 # largest |bias_mant << bias_exp|
-V_MAX = (1 << 23) - 1
 SIGN_MODES = ("mixed", "excitatory", "inhibitory")
 
 
@@ -76,7 +76,8 @@ def quantise_groups(p: LifPhysical, dt: float, spec, groups: list[slice], *,
     gain = q.R * dv / DECAY_UNITY                    # volts per tick per ampere
     reach = np.where(np.abs(q.V_th) < NEVER_FIRES, np.abs(q.V_th - q.E_L), 0.0)
     span = np.abs(np.broadcast_to(0.0 if current_span is None else current_span, (n,)))
-    v_lsb = np.maximum(group_max(reach * headroom / V_MAX, groups, n),
+    v_max = (1 << (spec.v_bits - 1)) - 1       # 2^23 - 1 on Loihi's own 24 bits
+    v_lsb = np.maximum(group_max(reach * headroom / v_max, groups, n),
                        group_max(span * gain / BIAS_MAX, groups, n))
     if np.any(v_lsb <= 0):
         j = int(np.flatnonzero(v_lsb <= 0)[0])
