@@ -58,12 +58,16 @@ def unpack_state(array: np.ndarray) -> LifState:
 
 @njit(cache=True, inline="always")
 def shift(x, k, rounding):
-    """``x >> k`` rounded as the core rounds (floor, nearest, toward zero), as selects."""
-    magnitude = -x if x < 0 else x
-    rounded = (magnitude + ((np.int64(1) << k) >> 1)) >> k if rounding == NEAREST \
-        else magnitude >> k
-    signed = -rounded if x < 0 else rounded
-    return x >> k if rounding == FLOOR else signed
+    """``x >> k`` rounded as the core rounds, as one floor shift of ``x + bias``: toward
+    zero, ``bias = 2^k - 1`` for negative ``x``; nearest (half away from zero),
+    ``bias = h`` for ``x >= 0`` and ``2^k - 1 - h`` for negative ``x``, ``h = 2^k >> 1``
+    (``-((|x| + h) >> k) = floor((x - h + 2^k - 1) / 2^k)``)."""
+    one = np.int64(1) << k
+    half = one >> 1
+    negative = x < 0
+    bias = (one - 1 - half if negative else half) if rounding == NEAREST else (
+        one - 1 if negative else np.int64(0))
+    return (x + (np.int64(0) if rounding == FLOOR else bias)) >> k
 
 
 @njit(cache=True, inline="always")
