@@ -321,9 +321,9 @@ def _run(args) -> int:
                                      progress=to(shown))
         scales = compiled.quantised.scales
         traces = {"spikes": recording.spikes, "v": scales.volts(recording["v"]),
-                  "i": scales.amps(recording[current]),
-                  "theta": (recording["theta"] * scales.v_lsb if "theta" in record
-                            else np.zeros_like(recording["v"], dtype=float))}
+                  "i": scales.amps(recording[current])}
+        if "theta" in record:
+            traces["theta"] = recording["theta"] * scales.v_lsb
         for name in record[1:]:
             results_key = f"registers.{name}"
             results[results_key] = recording[name]
@@ -331,9 +331,16 @@ def _run(args) -> int:
         summary = (f"emulator: {int(recording.spikes.sum())} spikes in {ticks} ticks on "
                    f"{args.mesh[0]}×{args.mesh[1]} cores; overflows "
                    f"{sum(recording.overflow.values())}")
+    missing = set()
     for probe in expanded.probes:
         for name in probe.record:
+            if name not in traces:  # a dialect without this register (theta)
+                missing.add(name)
+                continue
             results[f"{probe.population}.{name}"] = traces[name][:, probe.start:probe.stop]
+    if missing and not args.quiet:
+        print(f"not recorded: {', '.join(sorted(missing))} (no such register in the "
+              f"{args.dialect} dialect)")
     print(summary)
     if args.out:
         np.savez_compressed(args.out, **results)

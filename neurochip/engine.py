@@ -314,6 +314,9 @@ def resolve_backend(backend: str | None, model: FirmwareModel) -> str:
     if backend not in BACKENDS:
         raise SpecError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if backend == "compiled" and model.compiled is None:
-        raise SpecError(f"model {model.name!r} has no compiled backend here (is numba "
-                        f"installed?); use backend='numpy'")
+        import importlib.util
+        why = "numba is not installed" if importlib.util.find_spec("numba") is None \
+            else "it runs on numpy only"
+        raise SpecError(f"model {model.name!r} has no compiled backend here ({why}); use "
+                        f"backend='numpy'")
     return backend

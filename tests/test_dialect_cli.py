@@ -62,3 +62,18 @@ def test_compile_writes_dialect_images(tmp_path, capsys):
     assert manifest["core_spec"]["v_bits"] == 24
     assert main(["inspect", str(out / "core-0000.ncim")]) == 0
     assert "firmware model loihi" in capsys.readouterr().out
+
+
+def test_a_register_the_dialect_lacks_is_named_not_faked(tmp_path, capsys):
+    out = tmp_path / "rec.npz"
+    assert main(["run", EXAMPLE, "--dialect", "xylo", "--ticks", "50", "--out", str(out)]) == 0
+    assert "not recorded: theta (no such register in the xylo dialect)" in \
+        capsys.readouterr().out
+    assert not any(k.endswith(".theta") for k in np.load(out).files)
+
+
+def test_a_dialect_asked_for_the_compiled_backend_says_why_not(capsys):
+    assert main(["run", EXAMPLE, "--dialect", "loihi", "--backend", "compiled",
+                 "--quiet"]) == 1
+    assert "model 'loihi' has no compiled backend here (it runs on numpy only); use " \
+        "backend='numpy'" in capsys.readouterr().err
