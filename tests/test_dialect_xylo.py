@@ -22,6 +22,7 @@ from neurochip.core import Core  # noqa: E402
 from neurochip.dialects import dialect_spec, xylo_network  # noqa: E402
 from neurochip.fixed import Arithmetic, RegisterOverflowError  # noqa: E402
 from neurochip.spec import CoreSpec, SpecError  # noqa: E402
+from neurochip.routing import RoutingTable  # noqa: E402
 from neurochip.synapses import SynapseMemory  # noqa: E402
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
@@ -254,3 +255,67 @@ def test_golden_negated_decay_wraps_like_int16():
     # with dash_mem = 1 nothing wraps: -decay = 16384, dv = 16384 + 94, v = -16290
     p = XyloParams.make(1, dash_mem=1, threshold=100)
     assert step(p, [0], [0], [-32768], ([0], [0], [100]))[2] == [-16290]
+
+
+@st.composite
+def xylo_core_case(draw):
+    n = draw(st.integers(1, 8))
+    n_axons = draw(st.integers(1, 6))
+    words = draw(st.lists(st.tuples(st.integers(0, n_axons - 1), st.integers(0, n - 1),
+                                    st.integers(-128, 127), st.integers(0, 1)), max_size=30))
+    w_exp = draw(st.lists(st.integers(0, 7), min_size=n_axons, max_size=n_axons))
+    routes = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n_axons - 1),
+                                     st.integers(1, 3)), max_size=10))
+    neuron = st.fixed_dictionaries({
+        "dash_syn1": st.integers(0, 15), "dash_syn2": st.integers(0, 15),
+        "dash_mem": st.integers(0, 15), "threshold": st.integers(0, 32767),
+        "bias": st.integers(-3000, 3000), "max_spikes": st.integers(0, 31)})
+    params = draw(st.lists(neuron, min_size=n, max_size=n))
+    ticks = draw(st.integers(1, 10))
+    inputs = draw(st.lists(st.lists(st.integers(0, 3), min_size=n_axons, max_size=n_axons),
+                           min_size=ticks, max_size=ticks))
+    return n, n_axons, words, w_exp, routes, params, inputs
+
+
+@given(xylo_core_case())
+@settings(max_examples=80, **SETTINGS)
+def test_any_core_matches_an_in_order_loop(case):
+    """Arbitrary synapse rows (both targets, any order), routes with delays 1..3 and
+    several events per axon: the engine's in-order delivery (ascending axon, an axon's
+    events one after the other, a row's words in stored order, each spike of a count
+    routed) against a loop that does exactly that, one event at a time."""
+    n, n_axons, words, w_exp, routes, params, inputs = case
+    syn = SynapseMemory.from_lists(n_axons, [x[0] for x in words], [x[1] for x in words],
+                                   [x[2] for x in words], w_exp, [x[3] for x in words])
+    rt = RoutingTable.from_lists(n, [r[0] for r in routes], [r[1] for r in routes],
+                                 [r[2] for r in routes])
+    keys = ("dash_syn1", "dash_syn2", "dash_mem", "threshold", "bias", "max_spikes")
+    core = Core(SPEC.replace(max_fanout=16), XyloParams.make(n, **{k: [p[k] for p in params]
+                                                                  for k in keys}),
+                syn, rt, model=XYLO)
+    rec = core.run(len(inputs), np.array(inputs), record=("spikes", "isyn1", "isyn2", "v"))
+
+    rows = {a: [(s, w * 2 ** w_exp[a], t) for a2, s, w, t in words if a2 == a]
+            for a in range(n_axons)}
+    isyn, v = [[0, 0] for _ in range(n)], [0] * n
+    pending: dict[int, list[int]] = {}
+    for t, counts in enumerate(inputs):
+        events = sorted([a for a in range(n_axons) for _ in range(counts[a])]
+                        + pending.pop(t, []))
+        adds = [[[], []] for _ in range(n)]
+        for a in events:
+            for slot, w, target in rows[a]:
+                adds[slot][target].append(w)
+        spikes = []
+        for j, p in enumerate(params):
+            isyn[j], v[j], c = sd.xylo_tick(isyn[j], v[j], adds[j],
+                                            [p["dash_syn1"], p["dash_syn2"]], p["dash_mem"],
+                                            p["threshold"], p["bias"], p["max_spikes"])
+            spikes.append(c)
+            for slot, axon, delay in routes:
+                if slot == j:
+                    pending.setdefault(t + delay, []).extend([axon] * c)
+        assert rec.spikes[t].tolist() == spikes, t
+        assert rec["v"][t].tolist() == v, t
+        assert rec["isyn1"][t].tolist() == [x[0] for x in isyn], t
+        assert rec["isyn2"][t].tolist() == [x[1] for x in isyn], t
