@@ -41,6 +41,10 @@ def validate_params(model: FirmwareModel, params, spec: CoreSpec, core: int = 0)
 def validate_core(spec: CoreSpec, model: FirmwareModel, params, synapses: SynapseMemory,
                   routes: RoutingTable, core: int = 0, n_cores: int = 1) -> None:
     """Everything one core holds must fit its capacities and fields; names what does not."""
+    if not isinstance(params, model.params_type):
+        raise SpecError(f"core {core}: the {model.name} model takes "
+                        f"{model.params_type.__name__}, got {type(params).__name__} (the "
+                        f"spec's dialect is {spec.dialect!r})")
     n = params.n
     if n > spec.n_slots:
         raise SpecError(f"core {core}: {n} neurons, capacity n_slots={spec.n_slots} "

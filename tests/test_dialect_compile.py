@@ -98,6 +98,10 @@ def test_core_spec_names_its_dialect():
     assert (spec.dialect, spec.v_bits, spec.i_bits, spec.w_bits, spec.n_slots) == \
         ("loihi", 24, 24, 9, 4)
     assert Core(spec, LoihiParams.make(2)).model is LOIHI
+    from firmware_models.lif import LifParams
+    with pytest.raises(SpecError, match=r"^core 0: the loihi model takes LoihiParams, got "
+                       r"LifParams \(the spec's dialect is 'loihi'\)$"):
+        Core(spec, LifParams.make(2))
     assert resolve_config({"dialect": "xylo", "v_bits": 12}, CoreSpec()).v_bits == 12
     assert resolve_config({"dialect": "xylo"}, CoreSpec(v_bits=20)).v_bits == 16
 
