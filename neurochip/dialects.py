@@ -30,6 +30,7 @@ from firmware_models.lif import quantiser as lif_quantiser
 from firmware_models.loihi import quantiser as loihi_quantiser
 from firmware_models.xylo import quantiser as xylo_quantiser
 from firmware_models.base import FirmwareModel
+from firmware_models.loihi import LOIHI
 from firmware_models.xylo import XYLO, XyloParams
 from firmware_models.xylo.kernel import MAX_INPUT_SPIKES, MAX_OUTPUT_SPIKES, MAX_SPIKES
 
@@ -200,3 +201,85 @@ def xylo_network(w_in, w_rec, w_out, *, dash_mem=4, dash_syn=4, dash_syn2=4,
                                              synapse_words=max(axon.size, 1),
                                              routing_entries=max(2 * n_hid, 1)))
     return XyloNetwork(Core(spec, params, synapses, routes, model=XYLO), n_in, n_hid, n_out)
+
+
+# ====================================================================== Loihi networks
+@dataclass(frozen=True)
+class LoihiNetwork:
+    """A Lava-style network on one core: ``n`` LIF neurons in slots ``0..n-1``, input
+    channel ``i`` on axon ``i``, neuron ``j``'s spikes on axon ``n_in + j`` (one tick
+    late, as Lava's ``Dense`` delivers them)."""
+
+    core: Core
+    n_in: int
+    n: int
+
+    def inputs(self, raster) -> np.ndarray:
+        """Event counts (ticks × axons) from input spikes (ticks × ``n_in``, 0 or 1 per
+        channel and tick) sent into the input ``Dense`` at each tick: they reach the
+        neurons one tick later, as in Lava (the last tick's input arrives after the run)."""
+        raster = np.asarray(raster)
+        if raster.ndim != 2 or raster.shape[1] != self.n_in:
+            raise SpecError(f"input raster has shape {raster.shape}, expected "
+                            f"(ticks, {self.n_in})")
+        spikes = _int_weights("input raster", raster, "spikes", 0, 1)
+        out = np.zeros((spikes.shape[0], self.core.synapses.n_axons), dtype=np.int64)
+        out[1:, :self.n_in] = spikes[:-1]
+        return out
+
+    def run(self, raster, record: tuple[str, ...] = ("spikes",)):
+        return self.core.run(len(raster), self.inputs(raster), record)
+
+
+def lava_dense_weights(name: str, weights, num_weight_bits: int = 8,
+                       sign_mode: str | None = None) -> np.ndarray:
+    """Integer Dense weights as Lava's bit-accurate ``Dense`` holds them: the sign mode
+    (``mixed`` -256..255, ``excitatory`` 0..255, ``inhibitory`` -255..0; by default the
+    one the weights need) and truncation to ``num_weight_bits`` by ``(w >> n) << n``
+    (one bit more in mixed mode). A weight outside its mode's range is refused, not
+    clipped as Lava would."""
+    from firmware_models.loihi.quantiser import SIGN_MODES, sign_mode as mode_of
+    from firmware_models.loihi.quantiser import truncate, weight_range
+
+    if not isinstance(num_weight_bits, (int, np.integer)) or not 1 <= num_weight_bits <= 8:
+        raise SpecError(f"{name}: num_weight_bits must be in 1..8, got {num_weight_bits!r}")
+    array = _int_weights(name, weights, "integers", -256, 255)
+    mode = mode_of(array[array != 0].astype(float)) if sign_mode is None else sign_mode
+    if mode not in SIGN_MODES:
+        raise SpecError(f"{name}: sign_mode must be one of {SIGN_MODES}, got {mode!r}")
+    lo, hi = weight_range(mode)
+    _int_weights(f"{name} ({mode})", array, "integers", lo, hi)
+    return truncate(array, mode, int(num_weight_bits))
+
+
+def loihi_network(w_in, w_rec, params, *, weight_exp_in: int = 0, weight_exp_rec: int = 0,
+                  num_weight_bits: int = 8, sign_mode_in: str | None = None,
+                  sign_mode_rec: str | None = None, spec: CoreSpec | None = None
+                  ) -> LoihiNetwork:
+    """A Lava network on one core of the ``loihi`` dialect: an input ``Dense`` (``w_in``,
+    neurons × inputs, Lava's (out, in) layout) and a recurrent ``Dense`` (``w_rec``,
+    neurons × neurons) onto ``params.n`` LIF neurons (``LoihiParams``), each ``Dense``
+    with its ``weight_exp`` (0..7), sign mode and ``num_weight_bits``."""
+    w_in = lava_dense_weights("w_in", w_in, num_weight_bits, sign_mode_in)
+    w_rec = lava_dense_weights("w_rec", w_rec, num_weight_bits, sign_mode_rec)
+    n = params.n
+    if w_in.ndim != 2 or w_in.shape[0] != n or w_rec.shape != (n, n):
+        raise SpecError(f"weights do not agree with {n} neurons: w_in {w_in.shape} "
+                        f"(neurons × inputs), w_rec {w_rec.shape} (neurons × neurons)")
+    n_in = w_in.shape[1]
+    post_in, pre_in = np.nonzero(w_in)
+    post_rec, pre_rec = np.nonzero(w_rec)
+    axon = np.concatenate([pre_in, n_in + pre_rec])
+    slot = np.concatenate([post_in, post_rec])
+    w = np.concatenate([w_in[post_in, pre_in], w_rec[post_rec, pre_rec]])
+    order = np.argsort(axon, kind="stable")
+    n_axons = n_in + n
+    w_exp = np.concatenate([np.full(n_in, weight_exp_in), np.full(n, weight_exp_rec)])
+    synapses = SynapseMemory.from_lists(n_axons, axon[order], slot[order], w[order], w_exp)
+    neurons = np.arange(n)
+    routes = RoutingTable.from_lists(n, neurons, n_in + neurons, 1)
+    if spec is None:
+        spec = dialect_spec("loihi", CoreSpec(n_slots=max(n, 1), n_axons=max(n_axons, 1),
+                                              synapse_words=max(axon.size, 1),
+                                              routing_entries=max(n, 1)))
+    return LoihiNetwork(Core(spec, params, synapses, routes, model=LOIHI), n_in, n)

@@ -129,3 +129,38 @@ class XyloNet:
             o_counts.append(c)
         self.last = h_counts
         return h_counts, o_counts
+
+
+def lava_truncate(w: int, mode: str, num_weight_bits: int) -> int:
+    """Lava's truncate_weights for one weight: (w >> n) << n, n = 8 - bits (+1 mixed)."""
+    n = 8 - num_weight_bits + (1 if mode == "mixed" else 0)
+    return (w >> n) << n
+
+
+class LoihiNet:
+    """Lava processes, one timestep at a time: an input Dense and a recurrent Dense (each
+    sends the activation it accumulated in the previous timestep, then accumulates this
+    timestep's spikes: sum of weights, shifted by weight_exp) onto LIF neurons
+    (``loihi_tick``). Weights are (post, pre), already in their Dense's format."""
+
+    def __init__(self, w_in, w_rec, exp_in, exp_rec, neurons):
+        self.w_in, self.w_rec, self.exp = w_in, w_rec, (exp_in, exp_rec)
+        self.neurons = neurons
+        n = len(neurons)
+        self.buff_in, self.buff_rec = [0] * n, [0] * n
+        self.u, self.v = [0] * n, [0] * n
+
+    def tick(self, s_in: list[int]) -> list[bool]:
+        n = len(self.neurons)
+        a_in = [self.buff_in[j] + self.buff_rec[j] for j in range(n)]
+        self.buff_in = [sum(self.w_in[j][i] for i in range(len(s_in)) if s_in[i])
+                        * 2 ** self.exp[0] for j in range(n)]
+        spikes = []
+        for j, p in enumerate(self.neurons):
+            self.u[j], self.v[j], s = loihi_tick(self.u[j], self.v[j], a_in[j], p["du"],
+                                                 p["dv"], p["bias_mant"], p["bias_exp"],
+                                                 p["vth"])
+            spikes.append(s)
+        self.buff_rec = [sum(self.w_rec[j][k] for k in range(n) if spikes[k])
+                         * 2 ** self.exp[1] for j in range(n)]
+        return spikes

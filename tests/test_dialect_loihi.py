@@ -18,7 +18,7 @@ import scalar_dialects as sd  # noqa: E402
 from firmware_models.loihi import LOIHI, LoihiParams, LoihiState  # noqa: E402
 from firmware_models.loihi.kernel import registers  # noqa: E402
 from neurochip.core import Core  # noqa: E402
-from neurochip.dialects import dialect_spec  # noqa: E402
+from neurochip.dialects import dialect_spec, loihi_network  # noqa: E402
 from neurochip.fixed import Arithmetic, RegisterOverflowError  # noqa: E402
 from neurochip.routing import RoutingTable  # noqa: E402
 from neurochip.spec import CoreSpec, SpecError  # noqa: E402
@@ -118,7 +118,7 @@ def test_kernel_matches_scalar_oracle(slots, a_ins):
 
 
 @st.composite
-def loihi_network(draw):
+def loihi_core_case(draw):
     n = draw(st.integers(1, 10))
     n_axons = draw(st.integers(1, 8))
     words = draw(st.lists(st.tuples(st.integers(0, n_axons - 1), st.integers(0, n - 1),
@@ -135,7 +135,7 @@ def loihi_network(draw):
     return n, n_axons, words, w_exp, routes, params, inputs
 
 
-@given(loihi_network())
+@given(loihi_core_case())
 @settings(max_examples=80, **SETTINGS)
 def test_core_matches_scalar_network(case):
     """A whole core (delivery, routing with delays, the kernel) against a plain loop."""
@@ -213,3 +213,75 @@ def test_recordable_registers_follow_the_model():
     core = Core(SPEC, LoihiParams.make(1), model=LOIHI)
     with pytest.raises(SpecError, match=r"cannot record 'i'; choose from \('spikes', 'u', 'v'\)"):
         core.run(1, record=("i",))
+
+
+# ------------------------------------------------------------------ Lava-style networks
+def test_golden_lava_network_truncation_and_delays():
+    # mixed input weights [3, -3] are truncated to [2, -4] ((w >> 1) << 1); input spikes
+    # on channel 0 at ticks 0 and 1 reach the neuron at ticks 1 and 2 (Dense is one tick
+    # late): u = 2 << 6 = 128 at tick 1; with du = 2047: u = 128 * 2048 >> 12 = 64, +128 =
+    # 192 at tick 2; dv = 4095 keeps v = u (0 + u): v = 0, 128, 192; vth = 2 (128): the
+    # neuron fires at tick 2 (192 > 128) but not at tick 1 (128 is not above 128)
+    net = loihi_network(np.array([[3, -3]]), np.zeros((1, 1), int),
+                        LoihiParams.make(1, du=2047, dv=4095, vth=2))
+    assert net.core.synapses.w.tolist() == [2, -4]
+    rec = net.run(np.array([[1, 0], [1, 0], [0, 0]]), record=("spikes", "u", "v"))
+    assert rec["u"][:, 0].tolist() == [0, 128, 192]
+    assert rec["v"][:, 0].tolist() == [0, 128, 0]
+    assert rec.spikes[:, 0].tolist() == [False, False, True]
+
+
+@st.composite
+def lava_case(draw):
+    n_in, n = draw(st.integers(1, 4)), draw(st.integers(1, 6))
+    mode = draw(st.sampled_from(["mixed", "excitatory", "inhibitory"]))
+    lo, hi = {"mixed": (-256, 255), "excitatory": (0, 255), "inhibitory": (-255, 0)}[mode]
+    w_in = draw(st.lists(st.lists(st.integers(lo, hi), min_size=n_in, max_size=n_in),
+                         min_size=n, max_size=n))
+    w_rec = draw(st.lists(st.lists(st.integers(-256, 255), min_size=n, max_size=n),
+                          min_size=n, max_size=n))
+    bits = draw(st.integers(1, 8))
+    # exponents up to 5 keep a tick's input (10 weights of 256 << 5, << 6) within the
+    # range where Lava's single wrap correction and the modular wrap agree
+    exps = draw(st.tuples(st.integers(0, 5), st.integers(0, 5)))
+    neuron = st.fixed_dictionaries({
+        "du": st.integers(0, 4095), "dv": st.integers(0, 4095),
+        "bias_mant": st.integers(-4096, 4095), "bias_exp": st.integers(0, 7),
+        "vth": st.integers(0, 3000)})
+    neurons = draw(st.lists(neuron, min_size=n, max_size=n))
+    ticks = draw(st.integers(1, 12))
+    raster = draw(st.lists(st.lists(st.integers(0, 1), min_size=n_in, max_size=n_in),
+                           min_size=ticks, max_size=ticks))
+    return w_in, w_rec, mode, bits, exps, neurons, raster
+
+
+@given(lava_case())
+@settings(max_examples=80, **SETTINGS)
+def test_lava_network_matches_lava_processes(case):
+    """``loihi_network`` against Lava's process semantics step by step: Dense buffers
+    (one timestep late), sign modes and truncation, weight exponents, the LIF."""
+    w_in, w_rec, mode, bits, exps, neurons, raster = case
+    keys = ("du", "dv", "bias_mant", "bias_exp", "vth")
+    params = LoihiParams.make(len(neurons), **{k: [p[k] for p in neurons] for k in keys})
+    net = loihi_network(np.array(w_in), np.array(w_rec), params, weight_exp_in=exps[0],
+                        weight_exp_rec=exps[1], num_weight_bits=bits, sign_mode_in=mode,
+                        sign_mode_rec="mixed")
+    rec = net.run(np.array(raster), record=("spikes", "u", "v"))
+    oracle = sd.LoihiNet([[sd.lava_truncate(w, mode, bits) for w in row] for row in w_in],
+                         [[sd.lava_truncate(w, "mixed", bits) for w in row] for row in w_rec],
+                         exps[0], exps[1], neurons)
+    for t, s_in in enumerate(raster):
+        spikes = oracle.tick(s_in)
+        assert rec.spikes[t].tolist() == spikes, t
+        assert rec["u"][t].tolist() == oracle.u and rec["v"][t].tolist() == oracle.v, t
+
+
+def test_lava_weights_outside_their_sign_mode_are_refused():
+    with pytest.raises(SpecError, match=r"^w_in\[0, 1\]=256 outside -256..255$"):
+        loihi_network(np.array([[0, 256]]), np.zeros((1, 1), int), LoihiParams.make(1))
+    with pytest.raises(SpecError, match=r"^w_rec \(excitatory\)\[0, 0\]=-1 outside 0..255$"):
+        loihi_network(np.zeros((1, 1), int), np.array([[-1]]), LoihiParams.make(1),
+                      sign_mode_rec="excitatory")
+    with pytest.raises(SpecError, match=r"num_weight_bits must be in 1..8, got 9"):
+        loihi_network(np.zeros((1, 1), int), np.zeros((1, 1), int), LoihiParams.make(1),
+                      num_weight_bits=9)
