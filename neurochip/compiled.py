@@ -46,21 +46,6 @@ def jump_lanes(lanes, group, tables):
 
 
 @njit(cache=True)
-def schedule(pool_axon, pool_count, pool_next, head, free, row, axon, count):
-    """Put ``count`` events on ``axon`` into ``row``'s list; False when the pool is full."""
-    top = free[0]
-    if top == 0:
-        return False
-    cell = free[top]
-    free[0] = top - 1
-    pool_axon[cell] = axon
-    pool_count[cell] = count
-    pool_next[cell] = head[row]
-    head[row] = cell
-    return True
-
-
-@njit(cache=True)
 def fcfs_packets(n_packets, inject, src, dst, width, height, hop_x, hop_y, arrive,
                  link_packets):
     """Arrival cycle of each packet of one tick under FCFS links (``timing`` module).
@@ -89,8 +74,13 @@ def fcfs_packets(n_packets, inject, src, dst, width, height, hop_x, hop_y, arriv
         x, y = src[p] % width, src[p] // width
         target[p, 0], target[p, 1] = dst[p] % width, dst[p] // width
         link = _next_link(x, y, target[p, 0], target[p, 1], width)
-        if link >= 0:
-            _enqueue(queue_head, queue_tail, behind, link, 0, p)
+        if link >= 0:  # onto queue 0 of its first link (appending, written out below too)
+            behind[p] = -1
+            if queue_tail[link, 0] < 0:
+                queue_head[link, 0] = p
+            else:
+                behind[queue_tail[link, 0]] = p
+            queue_tail[link, 0] = p
     head = np.empty(4, np.int64)  # first packet of each queue of the link served
     for step in range(width + height - 2):
         for k in range(2 * max(width, height)):
@@ -137,7 +127,7 @@ def fcfs_packets(n_packets, inject, src, dst, width, height, hop_x, hop_y, arriv
                     arrive[p] = begin + latency
                 else:  # queue 1: straight on; 2: turned from +x; 3: turned from -x
                     kind = 1 if after % 4 == port else (2 if port == PLUS_X else 3)
-                    # _enqueue, written out: a call per hop would pass five arrays
+                    # appended to its queue (helpers taking arrays cost reference counting)
                     behind[p] = -1
                     if queue_tail[after, kind] < 0:
                         queue_head[after, kind] = p
@@ -145,17 +135,6 @@ def fcfs_packets(n_packets, inject, src, dst, width, height, hop_x, hop_y, arriv
                         behind[queue_tail[after, kind]] = p
                     queue_tail[after, kind] = p
             link_packets[link] += served
-
-
-@njit(cache=True)
-def _enqueue(queue_head, queue_tail, behind, link, kind, p):
-    """Append packet ``p`` to queue ``kind`` of ``link`` (queues linked through ``behind``)."""
-    behind[p] = -1
-    if queue_tail[link, kind] < 0:
-        queue_head[link, kind] = p
-    else:
-        behind[queue_tail[link, kind]] = p
-    queue_tail[link, kind] = p
 
 
 @njit(cache=True)
@@ -202,9 +181,13 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
             return k, EVENTS_FULL
         t = t0 + k
         row = t % depth
-        for q in range(in_ptr[k], in_ptr[k + 1]):
-            schedule(pool_axon, pool_count, pool_next, head, free, row, in_axon[q],
-                     in_count[q])
+        for q in range(in_ptr[k], in_ptr[k + 1]):  # a cell from the free stack, on the row
+            cell = free[free[0]]
+            free[0] -= 1
+            pool_axon[cell] = in_axon[q]
+            pool_count[cell] = in_count[q]
+            pool_next[cell] = head[row]
+            head[row] = cell
         # delivery (the step leaves acc at zero for the next tick)
         if timing_on:
             for c in range(n_cores):
@@ -242,8 +225,14 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
         for j in range(n):
             if fired[j]:
                 for e in range(entry_start[j], entry_start[j + 1]):
-                    schedule(pool_axon, pool_count, pool_next, head, free,
-                             (t + entry_delay[e]) % depth, entry_axon[e], 1)
+                    # the same push (helpers taking arrays cost reference counting)
+                    cell = free[free[0]]
+                    free[0] -= 1
+                    arrival = (t + entry_delay[e]) % depth
+                    pool_axon[cell] = entry_axon[e]
+                    pool_count[cell] = 1
+                    pool_next[cell] = head[arrival]
+                    head[arrival] = cell
                     if timing_on:  # read once here, where a slot's entries sit together
                         pk_src[pk_ptr[k] + n_sent] = slot_core[j]
                         pk_dst[pk_ptr[k] + n_sent] = entry_dst[e]
