@@ -7,6 +7,8 @@ those arrays and refuses anything that is not a whole number, naming the field.
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 
 
@@ -30,3 +32,15 @@ def int_fields(record: str, n: int, values: dict) -> dict[str, np.ndarray]:
             raise ValueError(f"{record}.{name} has shape {array.shape}, "
                              f"expected a scalar or ({n},)") from None
     return arrays
+
+
+class SlotRecord:
+    """Mixin for a frozen dataclass of per-slot arrays: its slot count and a selection."""
+
+    @property
+    def n(self) -> int:
+        return getattr(self, fields(self)[0].name).shape[0]
+
+    def take(self, index):
+        """The record of the slots ``index`` selects, as the same type."""
+        return type(self)(**{f.name: getattr(self, f.name)[index] for f in fields(self)})

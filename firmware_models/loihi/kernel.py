@@ -26,12 +26,12 @@ integrator).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..base import Arithmetic, FieldFormat, FirmwareModel, RegisterFormat
-from ..records import int_fields
+from ..records import SlotRecord, int_fields
 
 DECAY_UNITY = 4096   # Lava's decay_unity: decays are fractions of 2^12
 DECAY_SHIFT = 12
@@ -41,7 +41,7 @@ DS_OFFSET = 1        # u decays by (4096 - du - 1) / 4096, v by (4096 - dv) / 40
 
 
 @dataclass(frozen=True)
-class LoihiParams:
+class LoihiParams(SlotRecord):
     """Integer parameter fields, one entry per slot (all ``int64``)."""
 
     du: np.ndarray
@@ -56,12 +56,6 @@ class LoihiParams:
         return cls(**int_fields("LoihiParams", n, dict(
             du=du, dv=dv, bias_mant=bias_mant, bias_exp=bias_exp, vth=vth)))
 
-    @property
-    def n(self) -> int:
-        return self.vth.shape[0]
-
-    def take(self, index) -> "LoihiParams":
-        return LoihiParams(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
 
     @property
     def bias(self) -> np.ndarray:

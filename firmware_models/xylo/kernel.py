@@ -31,12 +31,12 @@ max_spikes)`` (``max_spikes`` wherever ``v >= 0`` when ``threshold = 0``), then
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..base import Arithmetic, FieldFormat, FirmwareModel, RegisterFormat, SynapticEvents
-from ..records import int_fields
+from ..records import SlotRecord, int_fields
 
 MAX_SPIKES = 31        # hidden neurons: a 5-bit spike count per tick
 MAX_OUTPUT_SPIKES = 1  # output neurons
@@ -44,7 +44,7 @@ MAX_INPUT_SPIKES = 15  # input events per channel and tick
 
 
 @dataclass(frozen=True)
-class XyloParams:
+class XyloParams(SlotRecord):
     """Integer parameter fields, one entry per slot (all ``int64``)."""
 
     dash_syn1: np.ndarray
@@ -62,12 +62,6 @@ class XyloParams:
             dash_syn1=dash_syn1, dash_syn2=dash_syn2, dash_mem=dash_mem,
             threshold=threshold, bias=bias, max_spikes=max_spikes)))
 
-    @property
-    def n(self) -> int:
-        return self.threshold.shape[0]
-
-    def take(self, index) -> "XyloParams":
-        return XyloParams(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
 
 
 @dataclass(frozen=True)
