@@ -47,7 +47,7 @@ def jump_lanes(lanes, group, tables):
 
 @njit(cache=True)
 def fcfs_packets(n_packets, inject, src, dst, width, height, hop_x, hop_y, arrive,
-                 link_packets):
+                 link_packets, core_xy):
     """Arrival cycle of each packet of one tick under FCFS links (``timing`` module).
 
     A link serves its packets in (request, packet) order, each starting at
@@ -59,7 +59,8 @@ def fcfs_packets(n_packets, inject, src, dst, width, height, hop_x, hop_y, arriv
     direction, from the +x link and from the -x link into its router (each in the order
     that link served them, so requests increasing). Merging the queues gives the link's
     FCFS order without a sort. Routes are worked out from the source and destination
-    cores (X then Y), so no per-hop table is read. Needs what the routing phase gives:
+    cores (X then Y; ``core_xy[c]`` is core ``c``'s mesh position, looked up rather than
+    divided out), so no per-hop table is read. Needs what the routing phase gives:
     the packets of one source core injected at non-decreasing cycles in packet order.
     """
     n_links = 4 * width * height
@@ -71,8 +72,8 @@ def fcfs_packets(n_packets, inject, src, dst, width, height, hop_x, hop_y, arriv
     for p in range(n_packets):
         arrive[p] = inject[p]
         request[p] = inject[p]
-        x, y = src[p] % width, src[p] // width
-        target[p, 0], target[p, 1] = dst[p] % width, dst[p] // width
+        x, y = core_xy[src[p], 0], core_xy[src[p], 1]
+        target[p, 0], target[p, 1] = core_xy[dst[p], 0], core_xy[dst[p], 1]
         link = _next_link(x, y, target[p, 0], target[p, 1], width)
         if link >= 0:  # onto queue 0 of its first link (appending, written out below too)
             behind[p] = -1
@@ -169,6 +170,9 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
     fired = np.zeros(n, np.bool_)
     idle = np.zeros(n, np.bool_)
     per_packet = table[4] + table[5]
+    core_xy = np.empty((n_cores, 2), np.int64)
+    for c in range(n_cores):
+        core_xy[c, 0], core_xy[c, 1] = c % width, c // width
     swapped = False  # state alternates between the two arrays; the caller reads S
     for k in range(n_ticks):
         if timing_on and pk_ptr[k] + max_packets > pk_capacity:
@@ -276,7 +280,7 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
         for q in range(t_links.shape[1]):
             t_links[k, q] = 0
         fcfs_packets(n_sent, inject, src, dst, width, height, table[6], table[7], arrive,
-                     t_links[k])
+                     t_links[k], core_xy)
         cycles = 0
         for c in range(n_cores):
             cycles = max(cycles, t_phase[k, 2, c])

@@ -119,7 +119,10 @@ def test_compiled_link_schedule_equals_cycle_simulation(case):
                         for k in range(3))
     arrive = np.empty(len(packets), dtype=np.int64)
     links = np.zeros(4 * width * height, dtype=np.int64)
-    fcfs_packets(len(packets), inject, src, dst, width, height, hop_x, hop_y, arrive, links)
+    core_xy = np.stack([np.arange(width * height) % width,
+                        np.arange(width * height) // width], axis=1)
+    fcfs_packets(len(packets), inject, src, dst, width, height, hop_x, hop_y, arrive, links,
+                 core_xy)
     want = router_sim.simulate_mesh(width, height, hop_x, hop_y, packets)
     assert arrive.tolist() == want[0], "arrival cycles"
     assert links.tolist() == want[1], "packets per link"
