@@ -161,9 +161,10 @@ class Arithmetic:
         """Add ``w[j]`` to ``x[slots[j]]`` one event at a time, in the given order, and
         ``fit`` the register after every single addition.
 
-        A slot whose running sums all stay inside the range gets the wide sum (the same
-        result); the others are applied by rounds, round ``r`` adding every such slot's
-        ``r``-th event at once (no per-slot loop).
+        A slot whose start plus all its positive (or negative) events stays inside the
+        range, or whose running sums all do, gets the wide sum (the same result); the
+        others are applied by rounds, round ``r`` adding every such slot's ``r``-th event
+        at once (no per-slot loop).
         """
         x = np.array(x, dtype=np.int64)
         slots = np.asarray(slots, dtype=np.int64)
@@ -171,6 +172,18 @@ class Arithmetic:
             return x
         w = np.asarray(w, dtype=np.int64)
         lo, hi = self._ranges[register]
+        # a slot whose start plus all its positive (negative) events stays below hi
+        # (above lo) cannot leave the range in any order: the wide sum, without sorting
+        up = np.bincount(slots, weights=np.maximum(w, 0), minlength=x.size)
+        down = np.bincount(slots, weights=np.minimum(w, 0), minlength=x.size)
+        safe = (x + up <= hi) & (x + down >= lo)
+        x = x + (up + down).astype(np.int64)
+        if safe.all():
+            return x
+        unsafe = ~safe
+        x[unsafe] -= (up + down).astype(np.int64)[unsafe]   # these go one event at a time
+        chosen = unsafe[slots]
+        slots, w = slots[chosen], w[chosen]
         order = np.argsort(slots, kind="stable")
         s, w = slots[order], w[order]
         first = np.flatnonzero(np.concatenate([[True], s[1:] != s[:-1]]))
