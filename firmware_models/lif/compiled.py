@@ -130,26 +130,22 @@ def lif_sweep(P, S, S_new, acc, words, limits, wrap, rounding, fired, idle, firs
     no branch and compiles to vector instructions; ``first is None`` is decided when
     numba compiles it.
     """
-    k_i, k_v, k_theta, bias, v_th = P[K_I], P[K_V], P[K_THETA], P[BIAS], P[V_TH]
-    v_reset, t_ref, alpha, reset_mode = P[V_RESET], P[T_REF], P[ALPHA], P[RESET_MODE]
-    noise_bits, noise_shift = P[NOISE_BITS], P[NOISE_SHIFT]
-    i_in, v_in, theta_in, ref_in = S[0], S[1], S[2], S[3]
-    i_out, v_out, theta_out, ref_out = S_new[0], S_new[1], S_new[2], S_new[3]
     o_acc = o_i = o_v = o_reset = o_theta = 0
     for j in range(acc.size):
-        m = np.int64(noise_bits[j])
+        m = np.int64(P[NOISE_BITS, j])
         noise = (((words[j] & ((np.int64(1) << m) - 1)) - ((np.int64(1) << m) >> 1))
-                 << np.int64(noise_shift[j]))
+                 << np.int64(P[NOISE_SHIFT, j]))
         i, v, theta, ref, spike, quiet, overflowed, values = lif_slot(
-            np.int64(acc[j]), np.int64(i_in[j]), np.int64(v_in[j]), np.int64(theta_in[j]),
-            np.int64(ref_in[j]), np.int64(k_i[j]), np.int64(k_v[j]), np.int64(k_theta[j]),
-            np.int64(bias[j]), np.int64(v_th[j]), np.int64(v_reset[j]), np.int64(t_ref[j]),
-            np.int64(alpha[j]), np.int64(reset_mode[j]), m, noise, limits, wrap, rounding)
+            np.int64(acc[j]), np.int64(S[0, j]), np.int64(S[1, j]), np.int64(S[2, j]),
+            np.int64(S[3, j]), np.int64(P[K_I, j]), np.int64(P[K_V, j]),
+            np.int64(P[K_THETA, j]), np.int64(P[BIAS, j]), np.int64(P[V_TH, j]),
+            np.int64(P[V_RESET, j]), np.int64(P[T_REF, j]), np.int64(P[ALPHA, j]),
+            np.int64(P[RESET_MODE, j]), m, noise, limits, wrap, rounding)
         if first is None:
-            i_out[j] = i
-            v_out[j] = v
-            theta_out[j] = theta
-            ref_out[j] = ref
+            S_new[0, j] = i
+            S_new[1, j] = v
+            S_new[2, j] = theta
+            S_new[3, j] = ref
             fired[j] = spike
             idle[j] = quiet
             o_acc += overflowed[0]
