@@ -167,7 +167,9 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
     depth = head.size
     acc = np.zeros(n, np.int64)
     words = np.zeros(n, np.int64)
-    fired = np.zeros(n, np.bool_)
+    fired_bytes = np.zeros(8 * ((n + 7) // 8), np.bool_)
+    fired = fired_bytes[:n]
+    fired_words = fired_bytes.view(np.uint64)  # eight slots at a time: most are zero
     idle = np.zeros(n, np.bool_)
     per_packet = table[4] + table[5]
     core_xy = np.empty((n_cores, 2), np.int64)
@@ -226,8 +228,12 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
         swapped = not swapped
         # routing
         n_sent = 0
-        for j in range(n):
-            if fired[j]:
+        for word in range(fired_words.size):
+            if fired_words[word] == 0:
+                continue
+            for j in range(8 * word, min(8 * word + 8, n)):
+                if not fired[j]:
+                    continue
                 for e in range(entry_start[j], entry_start[j + 1]):
                     # the same push (helpers taking arrays cost reference counting)
                     cell = free[free[0]]
