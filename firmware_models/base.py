@@ -145,6 +145,8 @@ class FirmwareModel:
     * ``max_spikes``: most spikes a slot emits in one tick; above 1, ``step`` returns a
       spike count per slot (``int64``) instead of a boolean mask, and a count ``c``
       sends every routing entry of the slot ``c`` times.
+    * ``max_input_events``: most external events one input channel may carry in a tick
+      (``None``: no limit); more is refused where inputs are built for the model.
     """
 
     name: str
@@ -160,6 +162,7 @@ class FirmwareModel:
     targets: int = 1
     accumulation: str = "wide"
     max_spikes: int = 1
+    max_input_events: int | None = None
 
     @property
     def compiled(self) -> "CompiledModel | None":

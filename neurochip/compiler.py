@@ -201,6 +201,13 @@ class CompiledNetwork:
         keep = tick < ticks
         counts = np.zeros((ticks, self.network.n_inputs), dtype=np.int64)
         np.add.at(counts, (tick[keep], channel[keep]), 1)
+        limit = self.chip.model.max_input_events
+        if limit is not None and counts.size and counts.max() > limit:
+            k, c = (int(i) for i in np.argwhere(counts > limit)[0])
+            raise SpecError(f"tick {k}: input channel {c} (neuron "
+                            f"{int(self.network.input_post[c])}) carries {int(counts[k, c])} "
+                            f"events, the {self.chip.model.name} dialect takes at most "
+                            f"{limit} per channel and tick")
         return self.input_map.expand(counts, self.chip.layout.n_axons)
 
     def run(self, ticks: int | None = None, record: tuple[str, ...] = ("spikes", "v"),

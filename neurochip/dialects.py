@@ -32,7 +32,7 @@ from firmware_models.xylo import quantiser as xylo_quantiser
 from firmware_models.base import FirmwareModel
 from firmware_models.loihi import LOIHI
 from firmware_models.xylo import XYLO, XyloParams
-from firmware_models.xylo.kernel import MAX_INPUT_SPIKES, MAX_OUTPUT_SPIKES, MAX_SPIKES
+from firmware_models.xylo.kernel import MAX_OUTPUT_SPIKES, MAX_SPIKES
 
 from .core import Core
 from .routing import RoutingTable
@@ -138,7 +138,8 @@ class XyloNetwork:
         if raster.ndim != 2 or raster.shape[1] != self.n_in:
             raise SpecError(f"input raster has shape {raster.shape}, expected "
                             f"(ticks, {self.n_in})")
-        counts = _int_weights("input raster", raster, "spike counts", 0, MAX_INPUT_SPIKES)
+        counts = _int_weights("input raster", raster, "spike counts", 0,
+                              XYLO.max_input_events)
         out = np.zeros((counts.shape[0], self.core.synapses.n_axons), dtype=np.int64)
         out[:, :self.n_in] = counts
         return out

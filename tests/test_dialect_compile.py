@@ -262,3 +262,19 @@ def test_placement_does_not_change_a_dialect_run(dialect):
     a, b = one.run(300, record=("spikes", "v")), four.run(300, record=("spikes", "v"))
     assert a.spikes.tolist() == b.spikes.tolist() and a["v"].tolist() == b["v"].tolist()
     assert a.overflow == b.overflow and sum(a.overflow.values()) > 1000
+
+
+def test_xylo_refuses_more_than_15_input_events_per_channel_and_tick():
+    """xylosim clips a channel's input to 15 events a tick; the emulator says so instead."""
+    ex = expand(load_netlist(EXAMPLE))
+    n_events = ex.event_tick.size
+    ex = replace(ex, event_tick=np.concatenate([ex.event_tick, np.full(16, 3)]),
+                 event_neuron=np.concatenate([ex.event_neuron, np.zeros(16, np.int64)]),
+                 event_weight=np.concatenate([ex.event_weight, np.full(16, 1e-12)]),
+                 event_input=np.concatenate([ex.event_input, np.full(16, -1)]))
+    assert ex.event_tick.size == n_events + 16
+    compiled = compile_netlist(ex, chip_spec("xylo", ex.n))
+    with pytest.raises(SpecError, match=r"^tick 3: input channel \d+ \(neuron 0\) carries 16 "
+                       r"events, the xylo dialect takes at most 15 per channel and tick$"):
+        compiled.run(10)
+    assert compile_netlist(ex, chip_spec("loihi", ex.n)).run(10).spikes.shape == (10, ex.n)

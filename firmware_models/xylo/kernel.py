@@ -144,4 +144,5 @@ XYLO = FirmwareModel(
     targets=2,
     accumulation="sequential",
     max_spikes=MAX_SPIKES,
+    max_input_events=MAX_INPUT_SPIKES,
 )
