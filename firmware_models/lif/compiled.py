@@ -160,6 +160,9 @@ def lif_sweep(P, S, S_new, acc, words, limits, wrap, rounding, fired, idle, firs
     return o_acc, o_i, o_v, o_reset, o_theta
 
 
+lif_sweep_inline = njit(cache=True, inline="always")(lif_sweep.py_func)
+
+
 @njit(cache=True)
 def lif_step_compiled(P, S, S_new, acc, words, noisy, lo, hi, bits, signed, wrap, rounding,
                       check, counts, fired, idle, error):
@@ -178,8 +181,15 @@ def lif_step_compiled(P, S, S_new, acc, words, noisy, lo, hi, bits, signed, wrap
     limits = ((lo[0], lo[1], lo[2], lo[3], lo[4]), (hi[0], hi[1], hi[2], hi[3], hi[4]),
               (bits[0], bits[1], bits[2], bits[3], bits[4]),
               (signed[0], signed[1], signed[2], signed[3], signed[4]))
-    o_acc, o_i, o_v, o_reset, o_theta = lif_sweep(P, S, S_new, acc, words, limits, wrap,
-                                                  rounding, fired, idle, None)
+    # the default modes get a sweep of their own, with the other modes' arithmetic
+    # compiled out (inlined here, its mode arguments are constants)
+    if rounding == FLOOR and not wrap:
+        overflows = lif_sweep_inline(P, S, S_new, acc, words, limits, False, FLOOR, fired,
+                                     idle, None)
+    else:
+        overflows = lif_sweep(P, S, S_new, acc, words, limits, wrap, rounding, fired, idle,
+                              None)
+    o_acc, o_i, o_v, o_reset, o_theta = overflows
     if check == CHECK_COUNT:
         counts[ACC] += o_acc
         counts[I] += o_i
