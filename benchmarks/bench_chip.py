@@ -8,10 +8,11 @@ packet per destination core. Events are counted as spikes × fan-out (synaptic e
 
 prints a line per configuration and, last, one JSON object per configuration with keys
 ``cores, neurons, fanout, ticks, spikes, events, seconds, events_per_s, timing, backend``.
-Each backend is warmed up first; its first call is printed separately. Each
-configuration runs ``--repeat`` times (a freshly built chip each time) and reports its
-fastest run, as ``timeit`` does: on a shared machine the slower runs measure the
-neighbours; every run's time is printed too.
+Each backend is warmed up first; its first call is printed separately. Timing off and
+on run alternately, ``--repeat`` times each (a freshly built chip each time), and each
+reports its fastest run, as ``timeit`` does: on a shared machine the slower runs
+measure the neighbours (and where the memory of the run landed); every run's time is
+printed too.
 """
 
 from __future__ import annotations
@@ -44,22 +45,28 @@ def warm_up(backend: str, timing: bool) -> float:
     return time.perf_counter() - start
 
 
-def measure(neurons: int, fanout: int, ticks: int, timing: bool, backend: str,
-            repeat: int) -> dict:
-    times = []
+def measure(neurons: int, fanout: int, ticks: int, backend: str, repeat: int) -> list[dict]:
+    """Timing off and on, alternately, ``repeat`` times each (a fresh chip every run, so
+    both see the same conditions); the fastest run of each is reported."""
+    times = {False: [], True: []}
     for _ in range(repeat):
-        chip = build(neurons, fanout)
-        start = time.perf_counter()
-        recording = chip.run(ticks, timing=timing, backend=backend)
-        times.append(time.perf_counter() - start)
-    seconds = min(times)
-    spikes = int(recording.spikes.sum())
-    return {"cores": chip.spec.n_cores, "neurons": neurons, "fanout": fanout, "ticks": ticks,
+        for timing in (False, True):
+            chip = build(neurons, fanout)
+            start = time.perf_counter()
+            recording = chip.run(ticks, timing=timing, backend=backend)
+            times[timing].append(time.perf_counter() - start)
+            spikes = int(recording.spikes.sum())
+            cycles = (sum(t.cycles for t in recording.timing) / ticks) if timing else None
+    results = []
+    for timing in (False, True):
+        seconds = min(times[timing])
+        results.append({
+            "cores": chip.spec.n_cores, "neurons": neurons, "fanout": fanout, "ticks": ticks,
             "spikes": spikes, "events": spikes * fanout, "seconds": round(seconds, 4),
             "events_per_s": round(spikes * fanout / seconds), "timing": timing,
-            "backend": backend, "all_seconds": [round(s, 4) for s in times],
-            "mean_cycles_per_tick": (sum(t.cycles for t in recording.timing) / ticks
-                                     if timing else None)}
+            "backend": backend, "all_seconds": [round(s, 4) for s in times[timing]],
+            "mean_cycles_per_tick": cycles if timing else None})
+    return results
 
 
 def main() -> None:
@@ -76,8 +83,7 @@ def main() -> None:
         for timing in (False, True):
             print(f"{backend}, timing {'on' if timing else 'off'}: first call in this process "
                   f"{warm_up(backend, timing):.2f} s")
-            results.append(measure(args.neurons, args.fanout, args.ticks, timing, backend,
-                                   args.repeat))
+        results += measure(args.neurons, args.fanout, args.ticks, backend, args.repeat)
     for r in results:
         print(f"{r['backend']:>8}, timing {'on ' if r['timing'] else 'off'}: {r['spikes']} "
               f"spikes, {r['events']:.3g} events in {r['seconds']:.3f} s = "
