@@ -416,7 +416,6 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     lane_group = noise.lane_group if noise is not None else np.zeros(0, np.int64)
     tables = noise.tables if noise is not None else np.zeros((0, 4, 256), np.uint64)
     table = engine.delivery
-    syn_w = table.weight.astype(np.int32 if table.weight.dtype == np.float32 else np.int64)
 
     timing_on = timing is not None
     t = timing if timing_on else None
@@ -442,7 +441,7 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
         k, status = run_kernel(
             engine.t + done, ticks - done, input_ptr[done:], input_axon,
             input_count, pool.axon, pool.count, pool.next, pool.head, pool.free,
-            axon_rows, table.slot, syn_w, engine.entry_start, engine.entry_axon,
+            axon_rows, table.slot, table.weight, engine.entry_start, engine.entry_axon,
             engine.entry_delay, noise is not None, lanes, lane_group, tables,
             P, S, S_new, lo, hi, bits, signed, spec.overflow == "wrap",
             ("floor", "nearest", "zero").index(spec.rounding),

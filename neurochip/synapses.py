@@ -127,13 +127,13 @@ class SynapseMemory:
                                 f"{vlo}..{vhi}")
 
     def scaled_weights(self) -> np.ndarray:
-        """``w << w_exp`` of every word, as the floats ``deliver`` sums.
-
-        float32 (half the memory traffic) when every value is exact in it, else float64.
-        """
+        """``w << w_exp`` of every word: int32 (half the memory traffic of int64, and what
+        the compiled backend reads as it is) when every value fits, as it does on any
+        core a ``CoreSpec`` allows (``|w << w_exp| <= 2**15 << 15``), else int64."""
         scaled = self.w.astype(np.int64) << np.repeat(self.w_exp, np.diff(self.row_start))
-        exact32 = scaled.size == 0 or np.abs(scaled).max() < (1 << 24)
-        return scaled.astype(np.float32 if exact32 else np.float64)
+        fits = scaled.size == 0 or (scaled.min() >= np.iinfo(np.int32).min
+                                    and scaled.max() <= np.iinfo(np.int32).max)
+        return scaled.astype(np.int32) if fits else scaled
 
 
 def row_words(row_start: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -156,14 +156,14 @@ class DeliveryTable:
 
     Rows fed by the same routing entries sit next to each other, so one spike's rows are
     read from one stretch of memory; ``offset[a]``/``length[a]`` locate axon ``a``'s row.
-    Slots are int32 and weights (``w << w_exp``) float32 when exact in it, to move less
-    memory. Same sums as the synapse memory, in any order (integers, exact).
+    Slots and weights (``w << w_exp``) are int32, to move less memory. Same sums as the
+    synapse memory, in any order (integers, exact: ``bincount`` adds them in float64).
     """
 
     offset: np.ndarray  # (n_axons,) int64
     length: np.ndarray  # (n_axons,) int64
     slot: np.ndarray    # (words,) int32
-    weight: np.ndarray  # (words,) float32 or float64: w << w_exp
+    weight: np.ndarray  # (words,) int32 (int64 if a value does not fit): w << w_exp
     target: np.ndarray  # (words,) int8 input target
 
     @classmethod
