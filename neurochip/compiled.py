@@ -210,7 +210,7 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
             begin = axon_rows[a, 0]
             length = axon_rows[a, 1]
             for w in range(begin, begin + length):
-                acc[syn_slot[w]] += c * syn_w[w]
+                acc[syn_slot[w]] += syn_w[w] if c == 1 else c * syn_w[w]
             if timing_on:
                 t_work[k, 0, axon_rows[a, 2]] += c
                 t_work[k, 1, axon_rows[a, 2]] += c * length
@@ -462,7 +462,7 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
             break
 
     engine.t += done
-    engine.state = compiled.unpack_state(S)
+    engine._state = compiled.unpack_state(S)  # in range by construction, as numpy's tick
     pool.store_into(engine.buffer)
     for name, value in zip(names, counts):
         engine.arith.counts[name] += int(value)

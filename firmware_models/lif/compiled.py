@@ -53,7 +53,7 @@ def pack_state(s: LifState, dtype: type) -> np.ndarray:
 
 
 def unpack_state(array: np.ndarray) -> LifState:
-    return LifState(*(array[k].copy() for k in range(len(fields(LifState)))))
+    return LifState(*(array[k].astype(np.int64) for k in range(len(fields(LifState)))))
 
 
 @njit(cache=True, inline="always")
