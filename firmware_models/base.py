@@ -173,9 +173,9 @@ class FirmwareModel:
 class CompiledModel:
     """The compiled twin of a model's ``step`` and how its records become arrays.
 
-    ``step(P, S, S_new, acc, words, noisy, lo, hi, bits, signed, wrap, rounding, check,
-    counts, fired, idle, error)`` works on 2-D integer arrays (one row per slot, one
-    column per field);
+    ``step(P, S, S_new, acc, words, lo, hi, bits, signed, wrap, rounding, check,
+    counts, fired, idle, error)`` works on 2-D integer arrays (one row per field, each a
+    contiguous run over slots);
     ``phase_register[k]`` is the register index (in ``CoreSpec.registers()`` order) that
     phase ``k`` of the step writes, for naming the first overflow in strict mode.
     """

@@ -218,8 +218,8 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
             for j in range(n):
                 words[j] = np.int64(lanes[j])
             jump_lanes(lanes, lane_group, tables)
-        lif_step_compiled(P, S, S_new, acc, words, noisy, lo, hi, bits, signed, wrap,
-                          rounding, check, counts, fired, idle, error)
+        lif_step_compiled(P, S, S_new, acc, words, lo, hi, bits, signed, wrap, rounding,
+                          check, counts, fired, idle, error)
         if error[0] >= 0:
             if swapped:
                 S_new[:, :] = S  # the caller's S holds the state before this tick

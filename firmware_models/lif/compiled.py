@@ -164,11 +164,11 @@ lif_sweep_inline = njit(cache=True, inline="always")(lif_sweep.py_func)
 
 
 @njit(cache=True)
-def lif_step_compiled(P, S, S_new, acc, words, noisy, lo, hi, bits, signed, wrap, rounding,
+def lif_step_compiled(P, S, S_new, acc, words, lo, hi, bits, signed, wrap, rounding,
                       check, counts, fired, idle, error):
     """One tick for every slot: ``S`` (read) to ``S_new`` (written); ``fired``/``idle`` out;
-    ``acc`` is consumed (left at zero); ``words`` are the LFSR words (zeros when no slot
-    is ``noisy``).
+    ``acc`` is consumed (left at zero); ``words`` are the LFSR words (zeros on a chip
+    without noise: the noise term is computed for every slot and is then zero).
 
     Slots are independent, so each is done in one pass (``lif_sweep``) that counts the
     overflows of each phase. In strict mode ``error`` (3 int64: phase, slot, value; phase
