@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 from firmware_models.lif.compiled import holding, lif_step_compiled
 
@@ -32,7 +33,8 @@ OK, OVERFLOW, PACKETS_FULL, EVENTS_FULL = range(4)
 
 
 BYTE = np.uint64(0xFF)
-EIGHT, SIXTEEN, TWENTY_FOUR = np.uint64(8), np.uint64(16), np.uint64(24)
+ONE, EIGHT, SIXTEEN, TWENTY_FOUR = np.uint64(1), np.uint64(8), np.uint64(16), np.uint64(24)
+LOW_HALF, HIGH_HALF = np.int64(0xFFFFFFFF), np.int64(32)
 
 
 @njit(cache=True)
@@ -151,7 +153,7 @@ def _next_link(x, y, tx, ty, width):
 @njit(cache=True)
 def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
                pool_axon, pool_count, pool_next, head, free,
-               axon_rows, syn_slot, syn_w, entry_start, entry_axon, entry_delay,
+               axon_rows, syn_words, entry_start, entry_axon, entry_delay,
                noisy, lanes, lane_group, tables,
                P, S, S_new, lo, hi, bits, signed, wrap, rounding, check, counts, error,
                record_flags, rec_spikes, rec_regs,
@@ -161,12 +163,13 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
     """Run up to ``n_ticks`` ticks; returns (ticks done, status).
 
     ``axon_rows[a]`` is axon ``a``'s (row offset, row length, core index), side by side
-    so that one read brings all three.
+    so that one read brings all three; ``syn_words`` is ``DeliveryTable.words64`` (slot in
+    the low 32 bits of a word, weight in the high 32).
     """
     n = S.shape[1]
-    depth = head.size
+    last_row = head.size - 1  # the buffer's depth is a power of two
     acc = np.zeros(n, np.int64)
-    words = np.zeros(n, np.int64)
+    noise_words = np.zeros(n, np.int64)
     fired_bytes = np.zeros(8 * ((n + 7) // 8), np.bool_)
     fired = fired_bytes[:n]
     fired_words = fired_bytes.view(np.uint64)  # eight slots at a time: most are zero
@@ -186,7 +189,7 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
                 S_new[:, :] = S
             return k, EVENTS_FULL
         t = t0 + k
-        row = t % depth
+        row = t & last_row
         for q in range(in_ptr[k], in_ptr[k + 1]):  # a cell from the free stack, on the row
             cell = free[free[0]]
             free[0] -= 1
@@ -208,17 +211,22 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
             free[free[0]] = cell
             cell = pool_next[cell]
             begin = axon_rows[a, 0]
-            length = axon_rows[a, 1]
-            for w in range(begin, begin + length):
-                acc[syn_slot[w]] += syn_w[w] if c == 1 else c * syn_w[w]
+            row_words = syn_words[begin:begin + axon_rows[a, 1]]
+            # the slot as unsigned: numba then indexes without a negative-index fix-up
+            if c == 1:
+                for w in range(row_words.size):
+                    acc[np.uint32(row_words[w] & LOW_HALF)] += row_words[w] >> HIGH_HALF
+            else:
+                for w in range(row_words.size):
+                    acc[np.uint32(row_words[w] & LOW_HALF)] += c * (row_words[w] >> HIGH_HALF)
             if timing_on:
                 t_work[k, 0, axon_rows[a, 2]] += c
-                t_work[k, 1, axon_rows[a, 2]] += c * length
+                t_work[k, 1, axon_rows[a, 2]] += c * row_words.size
         if noisy:
             for j in range(n):
-                words[j] = np.int64(lanes[j])
+                noise_words[j] = np.int64(lanes[j])
             jump_lanes(lanes, lane_group, tables)
-        lif_step_compiled(P, S, S_new, acc, words, lo, hi, bits, signed, wrap, rounding,
+        lif_step_compiled(P, S, S_new, acc, noise_words, lo, hi, bits, signed, wrap, rounding,
                           check, counts, fired, idle, error)
         if error[0] >= 0:
             if swapped:
@@ -229,16 +237,15 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
         # routing
         n_sent = 0
         for word in range(fired_words.size):
-            if fired_words[word] == 0:
-                continue
-            for j in range(8 * word, min(8 * word + 8, n)):
-                if not fired[j]:
-                    continue
+            unsent = fired_words[word]  # a byte of 0 or 1 per slot
+            while unsent != 0:
+                j = 8 * word + (np.int64(trailing_zeros(unsent)) >> 3)
+                unsent &= unsent - ONE  # that slot's bit, the lowest set
                 for e in range(entry_start[j], entry_start[j + 1]):
                     # the same push (helpers taking arrays cost reference counting)
                     cell = free[free[0]]
                     free[0] -= 1
-                    arrival = (t + entry_delay[e]) % depth
+                    arrival = (t + entry_delay[e]) & last_row
                     pool_axon[cell] = entry_axon[e]
                     pool_count[cell] = 1
                     pool_next[cell] = head[arrival]
@@ -441,7 +448,7 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
         k, status = run_kernel(
             engine.t + done, ticks - done, input_ptr[done:], input_axon,
             input_count, pool.axon, pool.count, pool.next, pool.head, pool.free,
-            axon_rows, table.slot, table.weight, engine.entry_start, engine.entry_axon,
+            axon_rows, table.words64, engine.entry_start, engine.entry_axon,
             engine.entry_delay, noise is not None, lanes, lane_group, tables,
             P, S, S_new, lo, hi, bits, signed, spec.overflow == "wrap",
             ("floor", "nearest", "zero").index(spec.rounding),

@@ -20,6 +20,7 @@ row ``c`` times in a row; words in row order).
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -127,13 +128,8 @@ class SynapseMemory:
                                 f"{vlo}..{vhi}")
 
     def scaled_weights(self) -> np.ndarray:
-        """``w << w_exp`` of every word: int32 (half the memory traffic of int64, and what
-        the compiled backend reads as it is) when every value fits, as it does on any
-        core a ``CoreSpec`` allows (``|w << w_exp| <= 2**15 << 15``), else int64."""
-        scaled = self.w.astype(np.int64) << np.repeat(self.w_exp, np.diff(self.row_start))
-        fits = scaled.size == 0 or (scaled.min() >= np.iinfo(np.int32).min
-                                    and scaled.max() <= np.iinfo(np.int32).max)
-        return scaled.astype(np.int32) if fits else scaled
+        """``w << w_exp`` of every word, int64."""
+        return self.w.astype(np.int64) << np.repeat(self.w_exp, np.diff(self.row_start))
 
 
 def row_words(row_start: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -150,24 +146,31 @@ def ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.repeat(starts - ends + lengths, lengths) + np.arange(total)
 
 
+# the columns of ``DeliveryTable.pairs``: slot in the low half of each pair read as one
+# little-endian 64-bit word, the weight in the high half (sign-extended by ``>> 32``)
+SLOT, WEIGHT = (0, 1) if sys.byteorder == "little" else (1, 0)
+
+
 @dataclass(frozen=True)
 class DeliveryTable:
     """The synapse memory as delivery reads it: rows stored in the order spikes reach them.
 
     Rows fed by the same routing entries sit next to each other, so one spike's rows are
     read from one stretch of memory; ``offset[a]``/``length[a]`` locate axon ``a``'s row.
-    Slots and weights (``w << w_exp``) are int32, to move less memory. Same sums as the
+    Each word's slot and weight (``w << w_exp``) are one int32 pair, side by side, so that
+    the compiled backend reads a word as one 64-bit load (``words64``). Same sums as the
     synapse memory, in any order (integers, exact: ``bincount`` adds them in float64).
     """
 
     offset: np.ndarray  # (n_axons,) int64
     length: np.ndarray  # (n_axons,) int64
-    slot: np.ndarray    # (words,) int32
-    weight: np.ndarray  # (words,) int32 (int64 if a value does not fit): w << w_exp
+    pairs: np.ndarray   # (words, 2) int32: slot and w << w_exp (columns SLOT, WEIGHT)
     target: np.ndarray  # (words,) int8 input target
 
     @classmethod
     def build(cls, synapses: SynapseMemory, entry_axon: np.ndarray) -> "DeliveryTable":
+        """The table of ``synapses``, whose scaled weights must fit int32 (they do on any
+        core a ``CoreSpec`` allows: ``|w << w_exp| <= 2**15 << 15``)."""
         n_axons = synapses.n_axons
         first_feeder = np.full(n_axons, entry_axon.size, dtype=np.int64)
         np.minimum.at(first_feeder, entry_axon, np.arange(entry_axon.size))
@@ -176,8 +179,30 @@ class DeliveryTable:
         offset = np.empty(n_axons, dtype=np.int64)
         offset[order] = np.cumsum(length[order]) - length[order]
         words = ranges(synapses.row_start[order], length[order])
-        return cls(offset, length, synapses.slot[words].astype(np.int32),
-                   synapses.scaled_weights()[words], synapses.targets_of_words()[words])
+        weight = synapses.scaled_weights()[words]
+        wide = np.flatnonzero((weight < np.iinfo(np.int32).min)
+                              | (weight > np.iinfo(np.int32).max))
+        if wide.size:
+            raise SpecError(f"synapse memory: w << w_exp = {int(weight[wide[0]])} does not "
+                            f"fit 32 bits")
+        pairs = np.empty((words.size, 2), dtype=np.int32)
+        pairs[:, SLOT] = synapses.slot[words]
+        pairs[:, WEIGHT] = weight
+        return cls(offset, length, pairs, synapses.targets_of_words()[words])
+
+    @property
+    def slot(self) -> np.ndarray:
+        return self.pairs[:, SLOT]
+
+    @property
+    def weight(self) -> np.ndarray:
+        """``w << w_exp`` of every word (int32)."""
+        return self.pairs[:, WEIGHT]
+
+    @property
+    def words64(self) -> np.ndarray:
+        """Each word as one int64: ``slot = word & 0xFFFFFFFF``, ``weight = word >> 32``."""
+        return self.pairs.reshape(-1).view(np.int64)
 
     def deliver(self, axons: np.ndarray, n_slots: int) -> np.ndarray:
         """Sum of ``w << w_exp`` per slot over the rows of ``axons`` (one row per event)."""
