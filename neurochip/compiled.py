@@ -1,8 +1,8 @@
 """The compiled backend: many ticks of the engine in one numba call.
 
 Same tick as ``engine.Engine.tick`` (and, with timing, ``timing.tick_timing``), written as
-loops that numba compiles to machine code: the axon buffer is a pool of (axon, count)
-cells linked into one list per arrival row, delivery adds ``w << w_exp`` in ``int64``,
+loops that numba compiles to machine code: the axon buffer is one array of axons per
+arrival row (``EventRows``), delivery adds ``w << w_exp`` in ``int64``,
 the firmware model's compiled step updates every slot, routing writes the buffer, and
 the timing model schedules packets link by link in the same steps as the numpy code.
 Recordings and timing go to preallocated arrays. ``tests/test_backends.py`` checks every
@@ -12,8 +12,7 @@ The firmware model's compiled step is called as a global (numba caches compiled 
 on disk only when it does not receive functions as arguments), so this kernel runs the
 reference LIF program; another model needs its own kernel here.
 
-The kernel stops early (and the driver resumes it) when the packet record or the event
-pool is full, and
+The kernel stops early (and the driver resumes it) when the packet record is full, and
 returns at once on a strict-mode overflow, with the state of the failing tick discarded
 as in the numpy backend.
 """
@@ -29,7 +28,7 @@ from firmware_models.lif.compiled import holding, lif_step_compiled
 from .spec import SpecError
 from .timing import MINUS_X, MINUS_Y, PLUS_X, PLUS_Y
 
-OK, OVERFLOW, PACKETS_FULL, EVENTS_FULL = range(4)
+OK, OVERFLOW, PACKETS_FULL = range(3)
 
 
 BYTE = np.uint64(0xFF)
@@ -151,8 +150,7 @@ def _next_link(x, y, tx, ty, width):
 
 
 @njit(cache=True)
-def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
-               pool_axon, pool_count, pool_next, head, free,
+def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_length,
                axon_rows, syn_words, entry_start, entry_axon, entry_delay,
                noisy, lanes, lane_group, tables,
                P, S, S_new, lo, hi, bits, signed, wrap, rounding, check, counts, error,
@@ -162,12 +160,16 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
                pk_arrive, pk_capacity, max_packets):
     """Run up to ``n_ticks`` ticks; returns (ticks done, status).
 
+    The input events of tick ``k`` are ``in_axon``/``in_count`` from ``in_ptr[k]`` to
+    ``in_ptr[k + 1]``, delivered on that tick; ``row_axon``/``row_length`` are the
+    ``EventRows`` of the axon buffer.
+
     ``axon_rows[a]`` is axon ``a``'s (row offset, row length, core index), side by side
     so that one read brings all three; ``syn_words`` is ``DeliveryTable.words64`` (slot in
     the low 32 bits of a word, weight in the high 32).
     """
     n = S.shape[1]
-    last_row = head.size - 1  # the buffer's depth is a power of two
+    last_row = row_length.size - 1  # the buffer's depth is a power of two
     acc = np.zeros(n, np.int64)
     noise_words = np.zeros(n, np.int64)
     fired_bytes = np.zeros(8 * ((n + 7) // 8), np.bool_)
@@ -184,32 +186,20 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
             if swapped:
                 S_new[:, :] = S
             return k, PACKETS_FULL
-        if free[0] < max_packets + in_ptr[k + 1] - in_ptr[k]:
-            if swapped:
-                S_new[:, :] = S
-            return k, EVENTS_FULL
         t = t0 + k
         row = t & last_row
-        for q in range(in_ptr[k], in_ptr[k + 1]):  # a cell from the free stack, on the row
-            cell = free[free[0]]
-            free[0] -= 1
-            pool_axon[cell] = in_axon[q]
-            pool_count[cell] = in_count[q]
-            pool_next[cell] = head[row]
-            head[row] = cell
-        # delivery (the step leaves acc at zero for the next tick)
         if timing_on:
             for c in range(n_cores):
                 t_work[k, 0, c] = 0
                 t_work[k, 1, c] = 0
-        cell = head[row]
-        head[row] = -1
-        while cell >= 0:
-            a = pool_axon[cell]
-            c = pool_count[cell]
-            free[0] += 1
-            free[free[0]] = cell
-            cell = pool_next[cell]
+        # delivery: the tick's input events, then the row's (the step leaves acc at zero)
+        first_input = in_ptr[k]
+        n_inputs = in_ptr[k + 1] - first_input
+        for q in range(n_inputs + row_length[row]):
+            if q < n_inputs:
+                a, c = in_axon[first_input + q], in_count[first_input + q]
+            else:
+                a, c = row_axon[row, q - n_inputs], 1
             begin = axon_rows[a, 0]
             row_words = syn_words[begin:begin + axon_rows[a, 1]]
             # the slot as unsigned: numba then indexes without a negative-index fix-up
@@ -222,6 +212,7 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
             if timing_on:
                 t_work[k, 0, axon_rows[a, 2]] += c
                 t_work[k, 1, axon_rows[a, 2]] += c * row_words.size
+        row_length[row] = 0
         if noisy:
             for j in range(n):
                 noise_words[j] = np.int64(lanes[j])
@@ -242,14 +233,9 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
                 j = 8 * word + (np.int64(trailing_zeros(unsent)) >> 3)
                 unsent &= unsent - ONE  # that slot's bit, the lowest set
                 for e in range(entry_start[j], entry_start[j + 1]):
-                    # the same push (helpers taking arrays cost reference counting)
-                    cell = free[free[0]]
-                    free[0] -= 1
                     arrival = (t + entry_delay[e]) & last_row
-                    pool_axon[cell] = entry_axon[e]
-                    pool_count[cell] = 1
-                    pool_next[cell] = head[arrival]
-                    head[arrival] = cell
+                    row_axon[arrival, row_length[arrival]] = entry_axon[e]
+                    row_length[arrival] += 1
                     if timing_on:  # read once here, where a slot's entries sit together
                         pk_src[pk_ptr[k] + n_sent] = slot_core[j]
                         pk_dst[pk_ptr[k] + n_sent] = entry_dst[e]
@@ -306,60 +292,39 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count,
     return n_ticks, OK
 
 
-class EventPool:
-    """The axon buffer as the compiled kernel keeps it: one linked list of pending events
-    per arrival row, in a pool of cells (``free`` is a stack of unused cells, its size at
-    ``free[0]``). Cells hold (axon, count)."""
+class EventRows:
+    """The axon buffer as the compiled kernel keeps it: ``axon[r, :length[r]]`` are the
+    events arriving on the next tick ``t`` with ``t mod depth = r``, one axon per event
+    (a run's input events are delivered from its input arrays, on their tick).
 
-    def __init__(self, buffer, capacity: int):
+    A row never holds more than its pending events plus one per routing entry: an
+    entry's slot fires at most once a tick and its delay is fixed, so at most one of its
+    events arrives on any one tick. Rows are filled in order, so a tick's events are read
+    from one stretch of memory; the pages of a row past what it has held are never
+    touched.
+    """
+
+    def __init__(self, buffer, n_entries: int):
         pending = [np.concatenate(row) if row else np.zeros(0, np.int64)
                    for row in buffer._rows]
-        capacity = max(capacity, 2 * sum(p.size for p in pending), 1)
-        self.axon = np.zeros(capacity, np.int64)
-        self.count = np.ones(capacity, np.int64)
-        self.next = np.full(capacity, -1, np.int64)
-        self.head = np.full(buffer.depth, -1, np.int64)
-        self.free = np.zeros(capacity + 1, np.int64)
-        used = 0
+        capacity = n_entries + max(p.size for p in pending)
+        self.axon = np.empty((buffer.depth, max(capacity, 1)),
+                             np.int32 if buffer.n_axons <= 1 << 31 else np.int64)
+        self.length = np.array([p.size for p in pending], np.int64)
         for row, events in enumerate(pending):
-            cells = np.arange(used, used + events.size)
-            self.axon[cells] = events
-            self.next[cells[:-1]] = cells[1:]
-            if events.size:
-                self.head[row] = cells[0]
-            used += events.size
-        self.free[0] = capacity - used
-        self.free[1:capacity - used + 1] = np.arange(capacity - 1, used - 1, -1)
+            self.axon[row, :events.size] = events
 
-    def grown(self) -> EventPool:
-        """A pool of twice the capacity holding the same lists."""
-        bigger = object.__new__(EventPool)
-        capacity = 2 * self.axon.size
-        used = self.axon.size - int(self.free[0])
-        bigger.axon = np.concatenate([self.axon, np.zeros(self.axon.size, np.int64)])
-        bigger.count = np.concatenate([self.count, np.ones(self.axon.size, np.int64)])
-        bigger.next = np.concatenate([self.next, np.full(self.axon.size, -1, np.int64)])
-        bigger.head = self.head
-        bigger.free = np.zeros(capacity + 1, np.int64)
-        free_cells = np.concatenate([np.arange(capacity - 1, self.axon.size - 1, -1),
-                                     self.free[1:int(self.free[0]) + 1]])
-        bigger.free[0] = capacity - used
-        bigger.free[1:capacity - used + 1] = free_cells
-        return bigger
+    @property
+    def pending(self) -> int:
+        return int(self.length.sum())
 
     def store_into(self, buffer) -> None:
         for row in range(buffer.depth):
-            axons, counts = [], []
-            cell = int(self.head[row])
-            while cell >= 0:
-                axons.append(self.axon[cell])
-                counts.append(self.count[cell])
-                cell = int(self.next[cell])
-            buffer._rows[row] = [np.repeat(np.array(axons, np.int64),
-                                           np.array(counts, np.int64))] if axons else []
+            events = self.axon[row, :self.length[row]]
+            buffer._rows[row] = [events.astype(np.int64)] if events.size else []
 
 
-def _packet_record_types(engine, timing, pool, input_count) -> tuple:
+def _packet_record_types(engine, timing, pending: int, input_count) -> tuple:
     """Types of the packet records (source, destination, injection, arrival): the
     narrowest that provably hold every value, since fresh pages are most of their cost.
 
@@ -373,7 +338,6 @@ def _packet_record_types(engine, timing, pool, input_count) -> tuple:
         return (np.int32,) * 4
     table, mesh = timing.spec.timing, timing.mesh
     packets = engine.entry_axon.size
-    pending = pool.axon.size - int(pool.free[0])  # cells of one event each, at the start
     events = pending + int(input_count.sum()) + packets
     longest = int(timing.row_length.max(initial=0))
     bound = (events * (table.row_fetch + table.synop * longest)
@@ -417,7 +381,7 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     rec_spikes = np.zeros((ticks, n) if record_flags[0] else (0, 0), dtype=bool)
     rec_regs = np.zeros((4, ticks, n) if record_flags[1:].any() else (4, 0, 0), dtype=np.int64)
     max_packets = engine.entry_axon.size
-    pool = EventPool(engine.buffer, 4 * max_packets + int(input_count.sum()) + 1024)
+    rows = EventRows(engine.buffer, max_packets)
     noise = engine.noise
     lanes = noise.lanes if noise is not None else np.zeros(0, np.uint64)
     lane_group = noise.lane_group if noise is not None else np.zeros(0, np.int64)
@@ -435,7 +399,7 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     t_cycles = np.zeros(ticks if timing_on else 0, np.int64)
     pk_ptr = np.zeros(ticks + 1, np.int64)
     pk = [np.empty(capacity, dtype) for dtype in
-          _packet_record_types(engine, timing, pool, input_count)]
+          _packet_record_types(engine, timing, rows.pending, input_count)]
     empty = np.zeros(0, np.int64)
     static = (t.table, t.slot_core, engine.layout.slot_start, n_cores, t.mesh.width,
               t.mesh.height, t.entry_dst) if timing_on else \
@@ -447,7 +411,7 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     while True:
         k, status = run_kernel(
             engine.t + done, ticks - done, input_ptr[done:], input_axon,
-            input_count, pool.axon, pool.count, pool.next, pool.head, pool.free,
+            input_count, rows.axon, rows.length,
             axon_rows, table.words64, engine.entry_start, engine.entry_axon,
             engine.entry_delay, noise is not None, lanes, lane_group, tables,
             P, S, S_new, lo, hi, bits, signed, spec.overflow == "wrap",
@@ -463,14 +427,12 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
             for new, old in zip(grown, pk):
                 new[:old.size] = old
             pk = grown
-        elif status == EVENTS_FULL:
-            pool = pool.grown()
         else:
             break
 
     engine.t += done
     engine._state = compiled.unpack_state(S)  # in range by construction, as numpy's tick
-    pool.store_into(engine.buffer)
+    rows.store_into(engine.buffer)
     for name, value in zip(names, counts):
         engine.arith.counts[name] += int(value)
     if status == OVERFLOW:
