@@ -20,7 +20,10 @@ as in the numpy backend.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.core.extending import intrinsic
 from numba.cpython.unsafe.numbers import trailing_zeros
 
 from firmware_models.lif.compiled import holding, lif_step_compiled
@@ -34,6 +37,25 @@ OK, OVERFLOW, PACKETS_FULL = range(3)
 BYTE = np.uint64(0xFF)
 ONE, EIGHT, SIXTEEN, TWENTY_FOUR = np.uint64(1), np.uint64(8), np.uint64(16), np.uint64(24)
 LOW_HALF, HIGH_HALF = np.int64(0xFFFFFFFF), np.int64(32)
+PREFETCH_AHEAD = 4  # events ahead whose row location is fetched (1 for the row itself)
+
+
+@intrinsic
+def prefetch(typingctx, array, index):
+    """Ask the CPU to bring element ``index`` of C-contiguous ``array`` (flat) into the
+    caches, without waiting for it (LLVM's ``llvm.prefetch``; never faults)."""
+
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        data = context.make_array(array_type)(context, builder, args[0]).data
+        address = builder.gep(data, [args[1]])
+        i32 = ir.IntType(32)
+        declared = ir.FunctionType(ir.VoidType(), [address.type, i32, i32, i32])
+        fetch = cgutils.get_or_insert_function(builder.module, declared, "llvm.prefetch.p0")
+        builder.call(fetch, [address, i32(0), i32(3), i32(1)])  # read, keep, data cache
+        return context.get_dummy_value()
+
+    return types.void(array, index), codegen
 
 
 @njit(cache=True)
@@ -150,9 +172,8 @@ def _next_link(x, y, tx, ty, width):
 
 
 @njit(cache=True)
-def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_length,
-               axon_rows, syn_words, entry_start, entry_axon, entry_delay,
-               noisy, lanes, lane_group, tables,
+def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_count, row_length,
+               axon_rows, syn_words, entry_start, entry_words, noisy, lanes, lane_group, tables,
                P, S, S_new, lo, hi, bits, signed, wrap, rounding, check, counts, error,
                record_flags, rec_spikes, rec_regs,
                timing_on, table, slot_core, core_slots, n_cores, width, height, entry_dst,
@@ -161,12 +182,13 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_length,
     """Run up to ``n_ticks`` ticks; returns (ticks done, status).
 
     The input events of tick ``k`` are ``in_axon``/``in_count`` from ``in_ptr[k]`` to
-    ``in_ptr[k + 1]``, delivered on that tick; ``row_axon``/``row_length`` are the
-    ``EventRows`` of the axon buffer.
+    ``in_ptr[k + 1]``; they join the row of that tick. ``row_axon``, ``row_count`` and
+    ``row_length`` are the ``EventRows`` of the axon buffer.
 
     ``axon_rows[a]`` is axon ``a``'s (row offset, row length, core index), side by side
     so that one read brings all three; ``syn_words`` is ``DeliveryTable.words64`` (slot in
-    the low 32 bits of a word, weight in the high 32).
+    the low 32 bits of a word, weight in the high 32); ``entry_words`` the routing
+    entries, axon in the low 32 bits and delay in the high 32.
     """
     n = S.shape[1]
     last_row = row_length.size - 1  # the buffer's depth is a power of two
@@ -176,6 +198,7 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_length,
     fired = fired_bytes[:n]
     fired_words = fired_bytes.view(np.uint64)  # eight slots at a time: most are zero
     idle = np.zeros(n, np.bool_)
+    spiking = np.empty(n, np.int64)
     per_packet = table[4] + table[5]
     core_xy = np.empty((n_cores, 2), np.int64)
     for c in range(n_cores):
@@ -192,14 +215,23 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_length,
             for c in range(n_cores):
                 t_work[k, 0, c] = 0
                 t_work[k, 1, c] = 0
-        # delivery: the tick's input events, then the row's (the step leaves acc at zero)
-        first_input = in_ptr[k]
-        n_inputs = in_ptr[k + 1] - first_input
-        for q in range(n_inputs + row_length[row]):
-            if q < n_inputs:
-                a, c = in_axon[first_input + q], in_count[first_input + q]
-            else:
-                a, c = row_axon[row, q - n_inputs], 1
+        # delivery (the step leaves acc at zero for the next tick)
+        n_events = row_length[row]
+        for q in range(in_ptr[k], in_ptr[k + 1]):
+            row_axon[row, n_events] = in_axon[q]
+            row_count[row, n_events] = in_count[q]
+            n_events += 1
+        for q in range(n_events):
+            # fetch ahead what the coming events will read: it would stall the loop
+            # when the table is larger than the caches
+            if q + PREFETCH_AHEAD < n_events:
+                prefetch(axon_rows, 3 * row_axon[row, q + PREFETCH_AHEAD])
+            if q + 1 < n_events:
+                coming = axon_rows[row_axon[row, q + 1], 0]
+                prefetch(syn_words, coming)
+                prefetch(syn_words, coming + 8)
+            a = row_axon[row, q]
+            c = row_count[row, q]
             begin = axon_rows[a, 0]
             row_words = syn_words[begin:begin + axon_rows[a, 1]]
             # the slot as unsigned: numba then indexes without a negative-index fix-up
@@ -225,21 +257,30 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_length,
             return k, OVERFLOW
         S, S_new = S_new, S
         swapped = not swapped
-        # routing
-        n_sent = 0
+        # routing: the fired slots in order, then each one's entries
+        n_fired = 0
         for word in range(fired_words.size):
             unsent = fired_words[word]  # a byte of 0 or 1 per slot
             while unsent != 0:
-                j = 8 * word + (np.int64(trailing_zeros(unsent)) >> 3)
+                spiking[n_fired] = 8 * word + (np.int64(trailing_zeros(unsent)) >> 3)
+                n_fired += 1
                 unsent &= unsent - ONE  # that slot's bit, the lowest set
-                for e in range(entry_start[j], entry_start[j + 1]):
-                    arrival = (t + entry_delay[e]) & last_row
-                    row_axon[arrival, row_length[arrival]] = entry_axon[e]
-                    row_length[arrival] += 1
-                    if timing_on:  # read once here, where a slot's entries sit together
-                        pk_src[pk_ptr[k] + n_sent] = slot_core[j]
-                        pk_dst[pk_ptr[k] + n_sent] = entry_dst[e]
-                    n_sent += 1
+        n_sent = 0
+        for f in range(n_fired):
+            if f + PREFETCH_AHEAD < n_fired:  # as in delivery
+                prefetch(entry_start, spiking[f + PREFETCH_AHEAD])
+            if f + 1 < n_fired:
+                prefetch(entry_words, entry_start[spiking[f + 1]])
+            j = spiking[f]
+            for e in range(entry_start[j], entry_start[j + 1]):
+                arrival = (t + (entry_words[e] >> HIGH_HALF)) & last_row
+                row_axon[arrival, row_length[arrival]] = entry_words[e] & LOW_HALF
+                row_count[arrival, row_length[arrival]] = 1
+                row_length[arrival] += 1
+                if timing_on:  # read once here, where a slot's entries sit together
+                    pk_src[pk_ptr[k] + n_sent] = slot_core[j]
+                    pk_dst[pk_ptr[k] + n_sent] = entry_dst[e]
+                n_sent += 1
         # recording
         if record_flags[0]:
             for j in range(n):
@@ -294,34 +335,38 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_length,
 
 class EventRows:
     """The axon buffer as the compiled kernel keeps it: ``axon[r, :length[r]]`` are the
-    events arriving on the next tick ``t`` with ``t mod depth = r``, one axon per event
-    (a run's input events are delivered from its input arrays, on their tick).
+    events arriving on the next tick ``t`` with ``t mod depth = r`` (``count`` events on
+    each: one for a routed event, the given count for an input event).
 
-    A row never holds more than its pending events plus one per routing entry: an
-    entry's slot fires at most once a tick and its delay is fixed, so at most one of its
-    events arrives on any one tick. Rows are filled in order, so a tick's events are read
-    from one stretch of memory; the pages of a row past what it has held are never
-    touched.
+    A tick's input events join its row when the tick begins, so a row never holds more
+    than its pending events, the most input events of one tick, and one event per
+    routing entry (an entry's slot fires at most once a tick and its delay is fixed, so
+    at most one of its events arrives on any one tick). Rows are filled in order: a
+    tick's events are read from one stretch of memory, and the pages of a row past what
+    it has held are never touched.
     """
 
-    def __init__(self, buffer, n_entries: int):
+    def __init__(self, buffer, n_entries: int, inputs_per_tick: int):
         pending = [np.concatenate(row) if row else np.zeros(0, np.int64)
                    for row in buffer._rows]
-        capacity = n_entries + max(p.size for p in pending)
-        self.axon = np.empty((buffer.depth, max(capacity, 1)),
+        capacity = max(n_entries + max(p.size for p in pending) + inputs_per_tick, 1)
+        self.axon = np.empty((buffer.depth, capacity),
                              np.int32 if buffer.n_axons <= 1 << 31 else np.int64)
+        self.count = np.empty((buffer.depth, capacity), np.int64)
         self.length = np.array([p.size for p in pending], np.int64)
         for row, events in enumerate(pending):
             self.axon[row, :events.size] = events
+            self.count[row, :events.size] = 1
 
     @property
     def pending(self) -> int:
-        return int(self.length.sum())
+        return int(self.count[np.arange(self.count.shape[1]) < self.length[:, None]].sum())
 
     def store_into(self, buffer) -> None:
         for row in range(buffer.depth):
-            events = self.axon[row, :self.length[row]]
-            buffer._rows[row] = [events.astype(np.int64)] if events.size else []
+            events = np.repeat(self.axon[row, :self.length[row]].astype(np.int64),
+                               self.count[row, :self.length[row]])
+            buffer._rows[row] = [events] if events.size else []
 
 
 def _packet_record_types(engine, timing, pending: int, input_count) -> tuple:
@@ -381,7 +426,7 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     rec_spikes = np.zeros((ticks, n) if record_flags[0] else (0, 0), dtype=bool)
     rec_regs = np.zeros((4, ticks, n) if record_flags[1:].any() else (4, 0, 0), dtype=np.int64)
     max_packets = engine.entry_axon.size
-    rows = EventRows(engine.buffer, max_packets)
+    rows = EventRows(engine.buffer, max_packets, int(np.diff(input_ptr).max(initial=0)))
     noise = engine.noise
     lanes = noise.lanes if noise is not None else np.zeros(0, np.uint64)
     lane_group = noise.lane_group if noise is not None else np.zeros(0, np.int64)
@@ -404,6 +449,8 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     static = (t.table, t.slot_core, engine.layout.slot_start, n_cores, t.mesh.width,
               t.mesh.height, t.entry_dst) if timing_on else \
         (np.zeros(8, np.int64), empty, np.zeros(2, np.int64), 1, 1, 1, empty)
+    entry_words = (engine.entry_axon.astype(np.int64)
+                   | (engine.entry_delay.astype(np.int64) << 32))
     axon_rows = np.stack([table.offset, table.length,
                           t.axon_core if timing_on else np.zeros_like(table.length)], axis=1)
 
@@ -411,9 +458,9 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     while True:
         k, status = run_kernel(
             engine.t + done, ticks - done, input_ptr[done:], input_axon,
-            input_count, rows.axon, rows.length,
-            axon_rows, table.words64, engine.entry_start, engine.entry_axon,
-            engine.entry_delay, noise is not None, lanes, lane_group, tables,
+            input_count, rows.axon, rows.count, rows.length,
+            axon_rows, table.words64, engine.entry_start, entry_words,
+            noise is not None, lanes, lane_group, tables,
             P, S, S_new, lo, hi, bits, signed, spec.overflow == "wrap",
             ("floor", "nearest", "zero").index(spec.rounding),
             ("off", "count", "strict").index(spec.overflow_check), counts, error,
