@@ -19,6 +19,9 @@ as in the numpy backend.
 
 from __future__ import annotations
 
+import weakref
+from dataclasses import dataclass
+
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
@@ -354,19 +357,17 @@ class EventRows:
                              np.int32 if buffer.n_axons <= 1 << 31 else np.int64)
         self.count = np.empty((buffer.depth, capacity), np.int64)
         self.length = np.array([p.size for p in pending], np.int64)
+        self.pending = int(self.length.sum())  # events now, before a run
         for row, events in enumerate(pending):
             self.axon[row, :events.size] = events
             self.count[row, :events.size] = 1
 
-    @property
-    def pending(self) -> int:
-        return int(self.count[np.arange(self.count.shape[1]) < self.length[:, None]].sum())
-
     def store_into(self, buffer) -> None:
-        for row in range(buffer.depth):
-            events = np.repeat(self.axon[row, :self.length[row]].astype(np.int64),
-                               self.count[row, :self.length[row]])
-            buffer._rows[row] = [events] if events.size else []
+        buffer._rows = [[] for _ in range(buffer.depth)]
+        for row in np.flatnonzero(self.length):
+            length = self.length[row]
+            buffer._rows[row] = [np.repeat(self.axon[row, :length].astype(np.int64),
+                                           self.count[row, :length])]
 
 
 def _packet_record_types(engine, timing, pending: int, input_count) -> tuple:
@@ -394,6 +395,42 @@ def _packet_record_types(engine, timing, pending: int, input_count) -> tuple:
     return cores, cores, cycles, cycles
 
 
+@dataclass(frozen=True)
+class FixedTables:
+    """What the kernel reads of an engine that never changes after it is built: register
+    ranges, ``axon_rows`` (each axon's row offset, row length and core, side by side so
+    that one read brings all three) and the routing entries as words (axon in the low 32
+    bits, delay in the high 32)."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+    bits: np.ndarray
+    signed: np.ndarray
+    state_type: type
+    axon_rows: np.ndarray
+    entry_words: np.ndarray
+
+
+_FIXED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _fixed_tables(engine) -> FixedTables:
+    """The engine's ``FixedTables``, built on its first compiled run (a run of few ticks
+    would otherwise spend most of its time building them)."""
+    if engine not in _FIXED:
+        formats = list(engine.spec.registers().values())
+        lo = np.array([-(1 << (f.bits - 1)) if f.signed else 0 for f in formats])
+        hi = np.array([(1 << (f.bits - 1)) - 1 if f.signed else (1 << f.bits) - 1
+                       for f in formats])
+        table = engine.delivery
+        _FIXED[engine] = FixedTables(
+            lo, hi, np.array([f.bits for f in formats]), np.array([f.signed for f in formats]),
+            holding(int(lo.min()), int(hi.max())),
+            np.stack([table.offset, table.length, engine.layout.axon_core], axis=1),
+            engine.entry_axon.astype(np.int64) | (engine.entry_delay.astype(np.int64) << 32))
+    return _FIXED[engine]
+
+
 def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record, timing):
     """Run ``ticks`` ticks of ``engine`` in compiled code.
 
@@ -408,17 +445,13 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
         raise SpecError(f"the compiled engine runs the reference LIF program only; model "
                         f"{engine.model.name!r} needs backend='numpy'")
     spec = engine.spec
+    fixed = _fixed_tables(engine)
     registers = spec.registers()
     names = list(registers)
-    lo = np.array([-(1 << (f.bits - 1)) if f.signed else 0 for f in registers.values()])
-    hi = np.array([(1 << (f.bits - 1)) - 1 if f.signed else (1 << f.bits) - 1
-                   for f in registers.values()])
-    bits = np.array([f.bits for f in registers.values()])
-    signed = np.array([f.signed for f in registers.values()])
     counts = np.zeros(len(names), dtype=np.int64)
     error = np.full(3, -1, dtype=np.int64)
     P = compiled.pack_params(engine.params)
-    S = compiled.pack_state(engine.state, holding(int(lo.min()), int(hi.max())))
+    S = compiled.pack_state(engine.state, fixed.state_type)
     S_new = S.copy()
     n = engine.n
     record_flags = np.array(["spikes" in record] + [r in record for r in ("i", "v", "theta",
@@ -432,7 +465,6 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     lane_group = noise.lane_group if noise is not None else np.zeros(0, np.int64)
     tables = noise.tables if noise is not None else np.zeros((0, 4, 256), np.uint64)
     table = engine.delivery
-
     timing_on = timing is not None
     t = timing if timing_on else None
     n_cores = t.n_cores if timing_on else 1
@@ -449,19 +481,15 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     static = (t.table, t.slot_core, engine.layout.slot_start, n_cores, t.mesh.width,
               t.mesh.height, t.entry_dst) if timing_on else \
         (np.zeros(8, np.int64), empty, np.zeros(2, np.int64), 1, 1, 1, empty)
-    entry_words = (engine.entry_axon.astype(np.int64)
-                   | (engine.entry_delay.astype(np.int64) << 32))
-    axon_rows = np.stack([table.offset, table.length,
-                          t.axon_core if timing_on else np.zeros_like(table.length)], axis=1)
 
     done = 0
     while True:
         k, status = run_kernel(
             engine.t + done, ticks - done, input_ptr[done:], input_axon,
             input_count, rows.axon, rows.count, rows.length,
-            axon_rows, table.words64, engine.entry_start, entry_words,
+            fixed.axon_rows, table.words64, engine.entry_start, fixed.entry_words,
             noise is not None, lanes, lane_group, tables,
-            P, S, S_new, lo, hi, bits, signed, spec.overflow == "wrap",
+            P, S, S_new, fixed.lo, fixed.hi, fixed.bits, fixed.signed, spec.overflow == "wrap",
             ("floor", "nearest", "zero").index(spec.rounding),
             ("off", "count", "strict").index(spec.overflow_check), counts, error,
             record_flags, rec_spikes[done:], rec_regs[:, done:], timing_on, *static,
