@@ -25,15 +25,18 @@ from bench_core import build
 
 def held_bytes(core) -> tuple[int, int]:
     """Bytes of the per-synapse and per-neuron arrays the core keeps."""
+    from neurochip.compiled import fixed_tables
+
     e = core.engine
-    per_synapse = (e.synapses.slot.nbytes + e.synapses.w.nbytes + e.delivery.slot.nbytes
-                   + e.delivery.weight.nbytes)
+    fixed = fixed_tables(e)  # kept by the compiled backend while the engine lives
+    per_synapse = e.synapses.slot.nbytes + e.synapses.w.nbytes + e.delivery.pairs.nbytes
     state = sum(getattr(e.state, name).nbytes for name in ("i", "v", "theta", "ref"))
     params = sum(np.asarray(v).nbytes for v in vars(e.params).values()
                  if isinstance(v, np.ndarray))
     per_neuron = (state + params + e.synapses.row_start.nbytes + e.synapses.w_exp.nbytes
                   + e.delivery.offset.nbytes + e.delivery.length.nbytes
-                  + e.entry_start.nbytes + e.entry_axon.nbytes + e.entry_delay.nbytes)
+                  + e.entry_start.nbytes + e.entry_axon.nbytes + e.entry_delay.nbytes
+                  + fixed.axon_rows.nbytes + fixed.entry_words.nbytes)
     return per_synapse, per_neuron
 
 

@@ -414,7 +414,7 @@ class FixedTables:
 _FIXED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _fixed_tables(engine) -> FixedTables:
+def fixed_tables(engine) -> FixedTables:
     """The engine's ``FixedTables``, built on its first compiled run (a run of few ticks
     would otherwise spend most of its time building them)."""
     if engine not in _FIXED:
@@ -445,7 +445,7 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
         raise SpecError(f"the compiled engine runs the reference LIF program only; model "
                         f"{engine.model.name!r} needs backend='numpy'")
     spec = engine.spec
-    fixed = _fixed_tables(engine)
+    fixed = fixed_tables(engine)
     registers = spec.registers()
     names = list(registers)
     counts = np.zeros(len(names), dtype=np.int64)
