@@ -176,7 +176,7 @@ def _next_link(x, y, tx, ty, width):
 
 @njit(cache=True)
 def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_count, row_length,
-               axon_rows, syn_words, entry_start, entry_words, noisy, lanes, lane_group, tables,
+               row_work, axon_rows, syn_words, entry_start, entry_words, entry_ops, noisy, lanes, lane_group, tables,
                P, S, S_new, lo, hi, bits, signed, wrap, rounding, check, counts, error,
                record_flags, rec_spikes, rec_regs,
                timing_on, table, slot_core, core_slots, n_cores, width, height, entry_dst,
@@ -185,8 +185,8 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_count, row_
     """Run up to ``n_ticks`` ticks; returns (ticks done, status).
 
     The input events of tick ``k`` are ``in_axon``/``in_count`` from ``in_ptr[k]`` to
-    ``in_ptr[k + 1]``; they join the row of that tick. ``row_axon``, ``row_count`` and
-    ``row_length`` are the ``EventRows`` of the axon buffer.
+    ``in_ptr[k + 1]``; they join the row of that tick. ``row_axon``, ``row_count``,
+    ``row_length`` and ``row_work`` are the ``EventRows`` of the axon buffer.
 
     ``axon_rows[a]`` is axon ``a``'s (row offset, row length, core index), side by side
     so that one read brings all three; ``syn_words`` is ``DeliveryTable.words64`` (slot in
@@ -214,16 +214,16 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_count, row_
             return k, PACKETS_FULL
         t = t0 + k
         row = t & last_row
-        if timing_on:
-            for c in range(n_cores):
-                t_work[k, 0, c] = 0
-                t_work[k, 1, c] = 0
         # delivery (the step leaves acc at zero for the next tick)
         n_events = row_length[row]
         for q in range(in_ptr[k], in_ptr[k + 1]):
             row_axon[row, n_events] = in_axon[q]
             row_count[row, n_events] = in_count[q]
             n_events += 1
+            if timing_on:
+                row_work[row, 0, axon_rows[in_axon[q], 2]] += in_count[q]
+                row_work[row, 1, axon_rows[in_axon[q], 2]] += in_count[q] * axon_rows[
+                    in_axon[q], 1]
         for q in range(n_events):
             # fetch ahead what the coming events will read: it would stall the loop
             # when the table is larger than the caches
@@ -244,10 +244,11 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_count, row_
             else:
                 for w in range(row_words.size):
                     acc[np.uint32(row_words[w] & LOW_HALF)] += c * (row_words[w] >> HIGH_HALF)
-            if timing_on:
-                t_work[k, 0, axon_rows[a, 2]] += c
-                t_work[k, 1, axon_rows[a, 2]] += c * row_words.size
         row_length[row] = 0
+        if timing_on:
+            for c in range(n_cores):
+                t_work[k, 0, c], t_work[k, 1, c] = row_work[row, 0, c], row_work[row, 1, c]
+                row_work[row, 0, c] = row_work[row, 1, c] = 0
         if noisy:
             for j in range(n):
                 noise_words[j] = np.int64(lanes[j])
@@ -283,6 +284,9 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_count, row_
                 if timing_on:  # read once here, where a slot's entries sit together
                     pk_src[pk_ptr[k] + n_sent] = slot_core[j]
                     pk_dst[pk_ptr[k] + n_sent] = entry_dst[e]
+                    # the work of the event is counted now, where its entry is at hand
+                    row_work[arrival, 0, entry_dst[e]] += 1
+                    row_work[arrival, 1, entry_dst[e]] += entry_ops[e]
                 n_sent += 1
         # recording
         if record_flags[0]:
@@ -341,6 +345,9 @@ class EventRows:
     events arriving on the next tick ``t`` with ``t mod depth = r`` (``count`` events on
     each: one for a routed event, the given count for an input event).
 
+    ``work[r]`` is the work of row ``r``'s events per destination core (row fetches and
+    synaptic operations), counted as they join the row; kept only with ``n_cores``.
+
     A tick's input events join its row when the tick begins, so a row never holds more
     than its pending events, the most input events of one tick, and one event per
     routing entry (an entry's slot fires at most once a tick and its delay is fixed, so
@@ -349,7 +356,8 @@ class EventRows:
     it has held are never touched.
     """
 
-    def __init__(self, buffer, n_entries: int, inputs_per_tick: int):
+    def __init__(self, buffer, n_entries: int, inputs_per_tick: int, fixed: "FixedTables",
+                 n_cores: int = 0):
         pending = [np.concatenate(row) if row else np.zeros(0, np.int64)
                    for row in buffer._rows]
         capacity = max(n_entries + max(p.size for p in pending) + inputs_per_tick, 1)
@@ -358,9 +366,14 @@ class EventRows:
         self.count = np.empty((buffer.depth, capacity), np.int64)
         self.length = np.array([p.size for p in pending], np.int64)
         self.pending = int(self.length.sum())  # events now, before a run
+        self.work = np.zeros((buffer.depth, 2, n_cores), np.int64)
         for row, events in enumerate(pending):
             self.axon[row, :events.size] = events
             self.count[row, :events.size] = 1
+            if n_cores:
+                core, length = fixed.axon_rows[events, 2], fixed.axon_rows[events, 1]
+                self.work[row, 0] = np.bincount(core, minlength=n_cores)
+                self.work[row, 1] = np.bincount(core, weights=length, minlength=n_cores)
 
     def store_into(self, buffer) -> None:
         buffer._rows = [[] for _ in range(buffer.depth)]
@@ -399,8 +412,8 @@ def _packet_record_types(engine, timing, pending: int, input_count) -> tuple:
 class FixedTables:
     """What the kernel reads of an engine that never changes after it is built: register
     ranges, ``axon_rows`` (each axon's row offset, row length and core, side by side so
-    that one read brings all three) and the routing entries as words (axon in the low 32
-    bits, delay in the high 32)."""
+    that one read brings all three), the routing entries as words (axon in the low 32
+    bits, delay in the high 32) and the synaptic operations of each entry's row."""
 
     lo: np.ndarray
     hi: np.ndarray
@@ -409,6 +422,7 @@ class FixedTables:
     state_type: type
     axon_rows: np.ndarray
     entry_words: np.ndarray
+    entry_ops: np.ndarray
 
 
 _FIXED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -427,7 +441,8 @@ def fixed_tables(engine) -> FixedTables:
             lo, hi, np.array([f.bits for f in formats]), np.array([f.signed for f in formats]),
             holding(int(lo.min()), int(hi.max())),
             np.stack([table.offset, table.length, engine.layout.axon_core], axis=1),
-            engine.entry_axon.astype(np.int64) | (engine.entry_delay.astype(np.int64) << 32))
+            engine.entry_axon.astype(np.int64) | (engine.entry_delay.astype(np.int64) << 32),
+            table.length[engine.entry_axon])
     return _FIXED[engine]
 
 
@@ -459,15 +474,15 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     rec_spikes = np.zeros((ticks, n) if record_flags[0] else (0, 0), dtype=bool)
     rec_regs = np.zeros((4, ticks, n) if record_flags[1:].any() else (4, 0, 0), dtype=np.int64)
     max_packets = engine.entry_axon.size
-    rows = EventRows(engine.buffer, max_packets, int(np.diff(input_ptr).max(initial=0)))
+    timing_on = timing is not None
+    n_cores = timing.n_cores if timing_on else 1
+    rows = EventRows(engine.buffer, max_packets, int(np.diff(input_ptr).max(initial=0)),
+                     fixed, n_cores if timing_on else 0)
     noise = engine.noise
     lanes = noise.lanes if noise is not None else np.zeros(0, np.uint64)
     lane_group = noise.lane_group if noise is not None else np.zeros(0, np.int64)
     tables = noise.tables if noise is not None else np.zeros((0, 4, 256), np.uint64)
     table = engine.delivery
-    timing_on = timing is not None
-    t = timing if timing_on else None
-    n_cores = t.n_cores if timing_on else 1
     # packet records: np.empty pages cost nothing until written, so start generous
     capacity = min(max(ticks * max_packets, 1), 1 << 23) if timing_on else 0
     t_phase = np.zeros((ticks if timing_on else 0, 3, n_cores), np.int64)
@@ -478,16 +493,17 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     pk = [np.empty(capacity, dtype) for dtype in
           _packet_record_types(engine, timing, rows.pending, input_count)]
     empty = np.zeros(0, np.int64)
-    static = (t.table, t.slot_core, engine.layout.slot_start, n_cores, t.mesh.width,
-              t.mesh.height, t.entry_dst) if timing_on else \
+    static = (timing.table, timing.slot_core, engine.layout.slot_start, n_cores,
+              timing.mesh.width, timing.mesh.height, timing.entry_dst) if timing_on else \
         (np.zeros(8, np.int64), empty, np.zeros(2, np.int64), 1, 1, 1, empty)
 
     done = 0
     while True:
         k, status = run_kernel(
             engine.t + done, ticks - done, input_ptr[done:], input_axon,
-            input_count, rows.axon, rows.count, rows.length,
+            input_count, rows.axon, rows.count, rows.length, rows.work,
             fixed.axon_rows, table.words64, engine.entry_start, fixed.entry_words,
+            fixed.entry_ops,
             noise is not None, lanes, lane_group, tables,
             P, S, S_new, fixed.lo, fixed.hi, fixed.bits, fixed.signed, spec.overflow == "wrap",
             ("floor", "nearest", "zero").index(spec.rounding),
