@@ -81,11 +81,6 @@ def fit(x, r, limits, wrap):
 
 
 @njit(cache=True, inline="always")
-def outside(x, r, limits):
-    return (x < limits[0][r]) | (x > limits[1][r])
-
-
-@njit(cache=True, inline="always")
 def lif_slot(a, i0, v, theta0, ref, k_i, k_v, k_theta, bias, v_th, v_reset, t_ref, alpha,
              mode, noise_bits, noise, limits, wrap, rounding):
     """The tick of one slot, from its input ``a``, registers, parameters and noise term:
@@ -98,7 +93,8 @@ def lif_slot(a, i0, v, theta0, ref, k_i, k_v, k_theta, bias, v_th, v_reset, t_re
     i_fit = fit(i, I, limits, wrap)
     refractory = ref > 0
     integrated = v - shift(v, k_v, rounding) + i_fit + bias + noise
-    new_v = v if refractory else fit(integrated, V, limits, wrap)
+    integrated_fit = fit(integrated, V, limits, wrap)
+    new_v = v if refractory else integrated_fit
     new_ref = ref - 1 if refractory else ref
     theta = theta0 - shift(theta0, k_theta, rounding)
     threshold = v_th + theta
@@ -106,15 +102,16 @@ def lif_slot(a, i0, v, theta0, ref, k_i, k_v, k_theta, bias, v_th, v_reset, t_re
     idle = ((v == 0) & (i0 == 0) & (theta0 == 0) & (ref == 0) & (a == 0) & (bias == 0)
             & (noise_bits == 0) & (not spike))
     subtracted = new_v - threshold
-    reset_v = v_reset if mode == 0 else (fit(subtracted, V, limits, wrap) if mode == 1
-                                         else new_v)
+    subtracted_fit = fit(subtracted, V, limits, wrap)
+    reset_v = v_reset if mode == 0 else (subtracted_fit if mode == 1 else new_v)
     jumped = theta + alpha
-    overflowed = (outside(a, ACC, limits), outside(i, I, limits),
-                  (not refractory) & outside(integrated, V, limits),
-                  spike & (mode == 1) & outside(subtracted, V, limits),
-                  spike & outside(jumped, THETA, limits))
-    return (i_fit, reset_v if spike else new_v,
-            fit(jumped, THETA, limits, wrap) if spike else theta,
+    jumped_fit = fit(jumped, THETA, limits, wrap)
+    # a value is out of range exactly when storing it changes it (saturated or wrapped):
+    # one compare where a range check takes two
+    overflowed = (a_fit != a, i_fit != i, (not refractory) & (integrated_fit != integrated),
+                  spike & (mode == 1) & (subtracted_fit != subtracted),
+                  spike & (jumped_fit != jumped))
+    return (i_fit, reset_v if spike else new_v, jumped_fit if spike else theta,
             t_ref if spike else new_ref, spike, idle, overflowed,
             (a, i, integrated, subtracted, jumped))
 
