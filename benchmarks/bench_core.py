@@ -7,7 +7,11 @@ dt = 1 ms) and random initial membranes; weak random weights perturb the rhythm.
 are counted as spikes × fan-out (synaptic events).
 
     python benchmarks/bench_core.py [--sizes 1000,10000] [--ticks 1000]
-                                    [--backends numpy,compiled]
+                                    [--backends numpy,compiled] [--dialect lif|loihi]
+
+``--dialect loihi`` runs the same connectivity on a Loihi core (``dialect_spec``: 24-bit
+registers, ``du = 4095`` so that ``u`` is each tick's input, no leak on ``v``, a bias
+``100 << 4`` against the threshold ``1000 << 6``: the same 40-tick period).
 
 prints a line per size and backend and, last, one JSON object per size and backend with
 keys ``neurons, fanout, ticks, spikes, events, seconds, events_per_s, backend``. Each
@@ -23,13 +27,16 @@ import time
 
 import numpy as np
 
+from firmware_models.loihi import LoihiParams, LoihiState
+from firmware_models.loihi.kernel import VTH_SHIFT
 from neurochip import Core, CoreSpec, RoutingTable, SynapseMemory
+from neurochip.dialects import dialect_spec
 from neurochip.examples import random_network
 
 PERIOD_TICKS = 40  # free-running period of the bias drive: 25 Hz at 1 ms ticks
 
 
-def build(n: int, fanout: int = 100, seed: int = 0) -> Core:
+def build(n: int, fanout: int = 100, seed: int = 0, dialect: str = "lif") -> Core:
     """``examples.random_network`` on one core: neuron j's spikes reach its own axon j,
     whose row holds its synapses."""
     net, state = random_network(n, fanout, PERIOD_TICKS, seed)
@@ -37,20 +44,26 @@ def build(n: int, fanout: int = 100, seed: int = 0) -> Core:
                     max_fanout=1)
     synapses = SynapseMemory.from_lists(n, net.pre, net.post, net.w)
     routes = RoutingTable.from_lists(n, np.arange(n), np.arange(n), delay=1)
+    if dialect == "loihi":
+        threshold = 1000 << VTH_SHIFT
+        params = LoihiParams.make(n, du=4095, dv=0, bias_mant=100, bias_exp=4, vth=1000)
+        core = Core(dialect_spec("loihi", spec), params, synapses, routes)
+        core.state = LoihiState(np.zeros(n, np.int64), state.v * threshold // 1000)
+        return core
     core = Core(spec, net.params, synapses, routes)
     core.state = state
     return core
 
 
-def warm_up(backend: str) -> float:
+def warm_up(backend: str, dialect: str = "lif") -> float:
     """First call of a backend in this process (numba loads or compiles its code)."""
     start = time.perf_counter()
-    build(64, 10).run(10, backend=backend)
+    build(64, 10, dialect=dialect).run(10, backend=backend)
     return time.perf_counter() - start
 
 
-def measure(n: int, ticks: int, backend: str, fanout: int = 100) -> dict:
-    core = build(n, fanout)
+def measure(n: int, ticks: int, backend: str, fanout: int = 100, dialect: str = "lif") -> dict:
+    core = build(n, fanout, dialect=dialect)
     start = time.perf_counter()
     recording = core.run(ticks, backend=backend)
     seconds = time.perf_counter() - start
@@ -67,13 +80,14 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--ticks", type=int, default=1000)
     parser.add_argument("--backends", default="numpy,compiled")
+    parser.add_argument("--dialect", choices=("lif", "loihi"), default="lif")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     results = []
     for backend in args.backends.split(","):
         print(f"{backend}: first call in this process (load or compile) "
-              f"{warm_up(backend):.2f} s")
-        results += [measure(n, args.ticks, backend) for n in sizes]
+              f"{warm_up(backend, args.dialect):.2f} s")
+        results += [measure(n, args.ticks, backend, dialect=args.dialect) for n in sizes]
     brian2_cython = 3.8e7  # DESIGN §6, 1,000 neurons, this machine
     for r in results:
         print(f"{r['backend']:>8} {r['neurons']:>7} neurons: {r['spikes']} spikes "

@@ -9,7 +9,9 @@ implements it), and ``spec`` is any object with the width attributes a model rea
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable, Protocol
 
 import numpy as np
@@ -185,3 +187,16 @@ class CompiledModel:
     pack_state: Callable[..., np.ndarray]  # (state, dtype holding every register value)
     unpack_state: Callable[[np.ndarray], Any]
     phase_register: tuple[int, ...]
+
+
+@lru_cache(maxsize=None)
+def compiled_twin(package: str) -> CompiledModel | None:
+    """The ``CompiledModel`` of module ``<package>.compiled`` (which defines ``STEP``,
+    ``pack_params``, ``pack_state``, ``unpack_state`` and ``PHASE_REGISTER``), or ``None``
+    when numba is not installed: the model's numpy kernel is then the only one."""
+    try:
+        module = importlib.import_module(f"{package}.compiled")
+    except ImportError:
+        return None
+    return CompiledModel(module.STEP, module.pack_params, module.pack_state,
+                         module.unpack_state, module.PHASE_REGISTER)

@@ -8,9 +8,11 @@ the timing model schedules packets link by link in the same steps as the numpy c
 Recordings and timing go to preallocated arrays. ``tests/test_backends.py`` checks every
 register, spike and cycle against the numpy backend.
 
-The firmware model's compiled step is called as a global (numba caches compiled code
-on disk only when it does not receive functions as arguments), so this kernel runs the
-reference LIF program; another model needs its own kernel here.
+The firmware models' compiled steps are called as globals (numba caches compiled code
+on disk only when it does not receive functions as arguments), chosen by an index
+(``STEPS``): the reference LIF program and the Loihi dialect. A model whose delivery or
+routing differs (the Xylo dialect: in-order saturating accumulation into two currents,
+several spikes per tick) runs on the numpy backend.
 
 The kernel stops early (and the driver resumes it) when the packet record is full, and
 returns at once on a strict-mode overflow, with the state of the failing tick discarded
@@ -20,7 +22,7 @@ as in the numpy backend.
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from llvmlite import ir
@@ -30,11 +32,14 @@ from numba.core.extending import intrinsic
 from numba.cpython.unsafe.numbers import trailing_zeros
 
 from firmware_models.lif.compiled import holding, lif_step_compiled
+from firmware_models.loihi.compiled import loihi_step_compiled
 
 from .spec import SpecError
 from .timing import MINUS_X, MINUS_Y, PLUS_X, PLUS_Y
 
 OK, OVERFLOW, PACKETS_FULL = range(3)
+# the firmware programs the kernel runs, by the index it is given
+STEPS = (lif_step_compiled, loihi_step_compiled)
 
 
 BYTE = np.uint64(0xFF)
@@ -176,7 +181,7 @@ def _next_link(x, y, tx, ty, width):
 
 @njit(cache=True)
 def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_count, row_length,
-               row_work, axon_rows, syn_words, entry_start, entry_words, entry_ops, noisy, lanes, lane_group, tables,
+               row_work, axon_rows, syn_words, entry_start, entry_words, entry_ops, model, noisy, lanes, lane_group, tables,
                P, S, S_new, lo, hi, bits, signed, wrap, rounding, check, counts, error,
                record_flags, rec_spikes, rec_regs,
                timing_on, table, slot_core, core_slots, n_cores, width, height, entry_dst,
@@ -253,8 +258,12 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_count, row_
             for j in range(n):
                 noise_words[j] = np.int64(lanes[j])
             jump_lanes(lanes, lane_group, tables)
-        lif_step_compiled(P, S, S_new, acc, noise_words, lo, hi, bits, signed, wrap, rounding,
-                          check, counts, fired, idle, error)
+        if model == 0:  # STEPS
+            lif_step_compiled(P, S, S_new, acc, noise_words, lo, hi, bits, signed, wrap,
+                              rounding, check, counts, fired, idle, error)
+        else:
+            loihi_step_compiled(P, S, S_new, acc, noise_words, lo, hi, bits, signed, wrap,
+                                rounding, check, counts, fired, idle, error)
         if error[0] >= 0:
             if swapped:
                 S_new[:, :] = S  # the caller's S holds the state before this tick
@@ -292,7 +301,7 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_count, row_
         if record_flags[0]:
             for j in range(n):
                 rec_spikes[k, j] = fired[j]
-        for r in range(4):
+        for r in range(S.shape[0]):
             if record_flags[r + 1]:
                 for j in range(n):
                     rec_regs[r, k, j] = S[r, j]
@@ -432,10 +441,8 @@ def fixed_tables(engine) -> FixedTables:
     """The engine's ``FixedTables``, built on its first compiled run (a run of few ticks
     would otherwise spend most of its time building them)."""
     if engine not in _FIXED:
-        formats = list(engine.spec.registers().values())
-        lo = np.array([-(1 << (f.bits - 1)) if f.signed else 0 for f in formats])
-        hi = np.array([(1 << (f.bits - 1)) - 1 if f.signed else (1 << f.bits) - 1
-                       for f in formats])
+        formats = list(engine.arith.registers.values())
+        lo, hi = (np.array(bound) for bound in zip(*(f.range for f in formats)))
         table = engine.delivery
         _FIXED[engine] = FixedTables(
             lo, hi, np.array([f.bits for f in formats]), np.array([f.signed for f in formats]),
@@ -453,26 +460,27 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     state, buffer, LFSR lanes, overflow counts and tick. ``timing`` is a
     ``chip.ChipTiming`` or None.
     """
-    from .fixed import RegisterOverflowError
+    from .fixed import RegisterOverflowError, register_range
 
     compiled = engine.model.compiled
-    if compiled is None or compiled.step is not lif_step_compiled:
-        raise SpecError(f"the compiled engine runs the reference LIF program only; model "
-                        f"{engine.model.name!r} needs backend='numpy'")
+    if compiled is None or compiled.step not in STEPS:
+        raise SpecError(f"the compiled engine runs the reference LIF and Loihi programs; "
+                        f"model {engine.model.name!r} needs backend='numpy'")
     spec = engine.spec
     fixed = fixed_tables(engine)
-    registers = spec.registers()
+    registers = engine.arith.registers
     names = list(registers)
+    kept = [f.name for f in fields(engine.model.state_type)]  # the rows of S
     counts = np.zeros(len(names), dtype=np.int64)
     error = np.full(3, -1, dtype=np.int64)
     P = compiled.pack_params(engine.params)
     S = compiled.pack_state(engine.state, fixed.state_type)
     S_new = S.copy()
     n = engine.n
-    record_flags = np.array(["spikes" in record] + [r in record for r in ("i", "v", "theta",
-                                                                        "ref")])
+    record_flags = np.array(["spikes" in record] + [name in record for name in kept])
     rec_spikes = np.zeros((ticks, n) if record_flags[0] else (0, 0), dtype=bool)
-    rec_regs = np.zeros((4, ticks, n) if record_flags[1:].any() else (4, 0, 0), dtype=np.int64)
+    rec_regs = np.zeros((len(kept), ticks, n) if record_flags[1:].any() else (len(kept), 0, 0),
+                        dtype=np.int64)
     max_packets = engine.entry_axon.size
     timing_on = timing is not None
     n_cores = timing.n_cores if timing_on else 1
@@ -503,8 +511,8 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
             engine.t + done, ticks - done, input_ptr[done:], input_axon,
             input_count, rows.axon, rows.count, rows.length, rows.work,
             fixed.axon_rows, table.words64, engine.entry_start, fixed.entry_words,
-            fixed.entry_ops,
-            noise is not None, lanes, lane_group, tables,
+            fixed.entry_ops, STEPS.index(compiled.step), noise is not None, lanes,
+            lane_group, tables,
             P, S, S_new, fixed.lo, fixed.hi, fixed.bits, fixed.signed, spec.overflow == "wrap",
             ("floor", "nearest", "zero").index(spec.rounding),
             ("off", "count", "strict").index(spec.overflow_check), counts, error,
@@ -531,14 +539,15 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
         fmt = registers[names[compiled.phase_register[phase]]]
         core, local = engine.layout.locate(slot)
         raise RegisterOverflowError(core, local, names[compiled.phase_register[phase]],
-                                    engine.t, value, fmt.bits, fmt.signed)
+                                    engine.t, value, fmt.bits, fmt.signed,
+                                    register_range(fmt))
 
     traces = {}
     for name in record:
         if name == "spikes":
             traces[name] = rec_spikes
         else:
-            traces[name] = rec_regs[("i", "v", "theta", "ref").index(name)]
+            traces[name] = rec_regs[kept.index(name)]
     timings = None
     if timing_on:
         timings = (t_phase, t_work, t_links, t_cycles, pk_ptr, pk)
@@ -547,17 +556,18 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
 
 def _drop_stale_kernel_cache() -> None:
     """numba's disk cache keys ``run_kernel`` on this file only, yet the kernel has the
-    firmware model's compiled step built in: when that step's source changes, the cached
-    kernel is stale. Keep a digest of the step's module beside the cache and drop the
+    firmware models' compiled steps built in: when a step's source changes, the cached
+    kernel is stale. Keep a digest of the steps' modules beside the cache and drop the
     kernel's cache files when the digest changes."""
     import hashlib
+    import sys
     from pathlib import Path
-
-    from firmware_models.lif import compiled as lif_compiled
 
     try:
         cache_dir = Path(run_kernel._cache._cache_path)
-        digest = hashlib.sha256(Path(lif_compiled.__file__).read_bytes()).hexdigest()
+        digest = hashlib.sha256(b"".join(
+            Path(sys.modules[step.py_func.__module__].__file__).read_bytes()
+            for step in STEPS)).hexdigest()
         stamp = cache_dir / "compiled.run_kernel.depends"
         if stamp.exists() and stamp.read_text() == digest:
             return

@@ -30,9 +30,12 @@ nothing here is taken on trust from either: every check compares the two.
 * Timing off: same spikes and registers on both backends (and as with timing on);
   ``Recording.timing`` is empty.
 * Big runs: 1.1 million packets through a 2×1 mesh in one call; and about 9,000 events
-  pending in the axon buffer at once, more than the compiled backend's first event
-  store holds, so the kernel stops, the driver grows the store and resumes it mid-run
-  (with timing on as well): still equal to numpy's, tick for tick.
+  pending in the axon buffer at once, rows filled with up to one event per routing
+  entry (the bound of the compiled backend's event rows; with timing on as well): still
+  equal to numpy's, tick for tick.
+* The Loihi dialect (``firmware_models.loihi.compiled``): random Loihi cores (u/v widths
+  8-32, parameters anywhere in their fields, overflow check off, count or strict) and a
+  two-core chip with timing, compared in the same way.
 """
 
 from __future__ import annotations
@@ -45,8 +48,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from firmware_models.lif import LifParams, LifState
+from firmware_models.loihi import LoihiParams, LoihiState
 from neurochip import Core, CoreSpec, RegisterOverflowError, RoutingTable, SynapseMemory
 from neurochip.chip import Chip, ChipSpec, CoreConfig
+from neurochip.dialects import dialect_spec
 from neurochip.mapping import Network, place
 from neurochip.timing import TickTiming, TimingTable
 
@@ -219,6 +224,18 @@ def core_case(seed: int, spec: CoreSpec, noise: bool, adapt: bool = False) -> di
     n = int(rng.integers(1, 25))
     n_axons = int(rng.integers(1, 9))
     spec = spec.replace(n_slots=n, n_axons=n_axons)
+    synapses, routes = random_rows(rng, spec, n, n_axons)
+    ticks = int(rng.integers(20, 81))
+    return dict(spec=spec, params=random_params(rng, spec, n, noise, adapt), synapses=synapses,
+                routes=routes, seed=int(rng.integers(1, 1 << 32)),
+                state=random_state(rng, spec, n), inputs=random_inputs(rng, ticks, n_axons),
+                split=int(rng.integers(0, ticks + 1)), before=injections(rng, spec, n_axons),
+                between=injections(rng, spec, n_axons))
+
+
+def random_rows(rng, spec: CoreSpec, n: int, n_axons: int):
+    """Random synapse rows (weights anywhere in ``w_bits``, random row exponents) and
+    routing entries to this core's axons with random delays."""
     w_lo, w_hi = signed_range(spec.w_bits)
     words = int(rng.integers(0, 4 * n + 1))
     synapses = SynapseMemory.from_lists(
@@ -228,19 +245,14 @@ def core_case(seed: int, spec: CoreSpec, noise: bool, adapt: bool = False) -> di
     routes = RoutingTable.from_lists(n, rng.integers(0, n, entries),
                                      rng.integers(0, n_axons, entries),
                                      rng.integers(1, spec.max_delay + 1, entries), 0)
-    ticks = int(rng.integers(20, 81))
-    depth = 1 << spec.delay_bits
+    return synapses, routes
 
-    def injections():
-        return [(rng.integers(0, n_axons, int(rng.integers(1, 4))),
-                 int(rng.integers(0, depth)), int(rng.integers(1, 4)))
-                for _ in range(int(rng.integers(0, 3)))]
 
-    return dict(spec=spec, params=random_params(rng, spec, n, noise, adapt), synapses=synapses,
-                routes=routes, seed=int(rng.integers(1, 1 << 32)),
-                state=random_state(rng, spec, n), inputs=random_inputs(rng, ticks, n_axons),
-                split=int(rng.integers(0, ticks + 1)), before=injections(),
-                between=injections())
+def injections(rng, spec: CoreSpec, n_axons: int) -> list:
+    """Up to two ``inject`` calls: (axons, ticks ahead, count)."""
+    return [(rng.integers(0, n_axons, int(rng.integers(1, 4))),
+             int(rng.integers(0, 1 << spec.delay_bits)), int(rng.integers(1, 4)))
+            for _ in range(int(rng.integers(0, 3)))]
 
 
 def run_core(case: dict, backends: tuple[str, str]):
@@ -249,11 +261,11 @@ def run_core(case: dict, backends: tuple[str, str]):
     core.state = case["state"]
     for axons, later, counts in case["before"]:
         core.inject(axons, core.t + later, counts)
-    split, inputs = case["split"], case["inputs"]
-    first = core.run(split, inputs[:split], RECORD, backend=backends[0])
+    split, inputs, record = case["split"], case["inputs"], case.get("record", RECORD)
+    first = core.run(split, inputs[:split], record, backend=backends[0])
     for axons, later, counts in case["between"]:
         core.inject(axons, core.t + later, counts)
-    second = core.run(inputs.shape[0] - split, inputs[split:], RECORD, backend=backends[1])
+    second = core.run(inputs.shape[0] - split, inputs[split:], record, backend=backends[1])
     assert core.t == inputs.shape[0]
     return first, second, snapshot(core.engine)
 
@@ -330,7 +342,7 @@ def run_strict(case: dict, backend: str, again: str):
     for b in (backend, again):
         inputs = case["inputs"]
         try:
-            rec = core.run(inputs.shape[0], inputs, RECORD, backend=b)
+            rec = core.run(inputs.shape[0], inputs, case.get("record", RECORD), backend=b)
             results.append(("ok", rec, snapshot(core.engine)))
         except RegisterOverflowError as error:
             results.append(("error", (str(error), error.core, error.slot, error.register,
@@ -451,7 +463,7 @@ def run_chip(case: dict, backends: tuple[str, ...], timing: bool = True):
 
 
 def assert_same_chip_run(got, want, what: str) -> None:
-    for name in RECORD:
+    for name in want[0]:
         assert_same_array(got[0][name], want[0][name], f"{what} trace {name!r}")
     assert_same_timing(got[1], want[1], what)
     assert got[2] == want[2], f"{what}: overflow {got[2]} != {want[2]}"
@@ -575,11 +587,12 @@ def test_many_packets_long_run():
     assert_same_chip_run(results[1], want, "compiled, 1.1 million packets")
 
 
-def test_many_pending_events_grow_the_event_buffer():
+def test_many_pending_events_fill_the_event_rows():
     """64 slots × 16 routing entries with delays 12..15 (delay_bits 4), most slots firing
-    most ticks: about 9,000 events wait in the axon buffer at once, more than the
-    compiled backend's first event store holds (a few times the routing entries), so it
-    has to grow mid-run; and the second run starts from a full buffer. Same registers,
+    most ticks: about 9,000 events wait in the axon buffer at once, a row receiving up to
+    one event per routing entry (what the compiled backend's event rows are sized for,
+    with the pending events and a tick's inputs); and the second run starts from a full
+    buffer. Same registers,
     spikes, pending events and tick as numpy, with every backend mix; with timing on a
     1×1 chip too."""
     n, fanout = 64, 16
@@ -608,6 +621,114 @@ def test_many_pending_events_grow_the_event_buffer():
                         recs[0].timing + recs[1].timing, recs[1].overflow,
                         snapshot(chip.engine)))
     assert_same_chip_run(results[1], results[0], "1×1 chip, many pending events")
+
+
+# ----------------------------------------------------------------- 7. the Loihi dialect
+
+LOIHI_RECORD = ("spikes", "u", "v")
+
+
+def loihi_spec(n: int, n_axons: int, i_bits: int, v_bits: int, check: str,
+               delay_bits: int = 3) -> CoreSpec:
+    return dialect_spec("loihi", CoreSpec(n_slots=n, n_axons=n_axons, max_fanout=64,
+                                          delay_bits=delay_bits),
+                        i_bits=i_bits, v_bits=v_bits, overflow_check=check)
+
+
+def random_loihi(rng, spec: CoreSpec, n: int) -> tuple[LoihiParams, LoihiState]:
+    """Parameters anywhere in their fields (thresholds often low, so that slots fire);
+    registers anywhere in their ranges (u's window, v's symmetric range), some at rest."""
+    params = LoihiParams.make(
+        n, du=spread(rng, 0, 4095, n), dv=spread(rng, 0, 4095, n),
+        bias_mant=spread(rng, -4096, 4095, n) * (rng.random(n) < 0.7),
+        bias_exp=rng.integers(0, 8, n),
+        vth=np.where(rng.random(n) < 0.5, spread(rng, 0, 200, n), spread(rng, 0, 131071, n)))
+    u_half, v_half = 1 << (spec.i_bits - 1), 1 << (spec.v_bits - 1)
+    rest = rng.random(n) < 0.3
+    return params, LoihiState(spread(rng, -u_half + 1, u_half, n) * ~rest,
+                              spread(rng, -v_half + 1, v_half - 1, n) * ~rest)
+
+
+def loihi_case(seed: int, i_bits: int, v_bits: int, check: str) -> dict:
+    rng = np.random.default_rng(seed)
+    n, n_axons = int(rng.integers(1, 25)), int(rng.integers(1, 9))
+    spec = loihi_spec(n, n_axons, i_bits, v_bits, check, int(rng.integers(1, 5)))
+    synapses, routes = random_rows(rng, spec, n, n_axons)
+    params, state = random_loihi(rng, spec, n)
+    ticks = int(rng.integers(20, 61))
+    return dict(spec=spec, params=params, synapses=synapses, routes=routes, seed=1,
+                state=state, inputs=random_inputs(rng, ticks, n_axons),
+                split=int(rng.integers(0, ticks + 1)), before=injections(rng, spec, n_axons),
+                between=injections(rng, spec, n_axons), record=LOIHI_RECORD)
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(seed=st.integers(0, 2 ** 32 - 1), i_bits=st.integers(8, 32),
+       v_bits=st.integers(8, 32), check=st.sampled_from(["off", "count"]))
+def test_loihi_core_backends_bit_identical(seed, i_bits, v_bits, check):
+    check_core_backends(loihi_case(seed, i_bits, v_bits, check))
+
+
+@settings(max_examples=40, **SETTINGS)
+@given(seed=st.integers(0, 2 ** 32 - 1), i_bits=st.integers(8, 32),
+       v_bits=st.integers(8, 32))
+def test_loihi_strict_overflow_same_error_and_state(seed, i_bits, v_bits):
+    check_strict(loihi_case(seed, i_bits, v_bits, "strict"))
+
+
+def test_loihi_fixed_seeds_cover_firing_wrapping_and_saturation():
+    """Deterministic cases at Loihi's 24 bits and at 8 bits: besides agreeing, together
+    they fire, wrap u, saturate v and trip the strict check, so the comparison is not
+    vacuous."""
+    spiked, counts, raised = 0, {"u": 0, "v": 0}, 0
+    for seed in range(10):
+        for bits in (24, 8):
+            case = loihi_case(seed, bits, bits, "count")
+            check_core_backends(case)
+            first, second, state = run_core(case, ("compiled", "compiled"))
+            spiked += int(first.spikes.sum() + second.spikes.sum())
+            for name in counts:
+                counts[name] += state["overflow"][name]
+            raised += check_strict(loihi_case(seed, bits, bits, "strict"))
+    assert spiked > 0 and counts["u"] > 0 and counts["v"] > 0 and raised > 0, \
+        (spiked, counts, raised)
+
+
+@settings(max_examples=25, **SETTINGS)
+@given(seed=st.integers(0, 2 ** 32 - 1), bits=st.integers(8, 24))
+def test_loihi_chip_backends_bit_identical_with_timing(seed, bits):
+    """Two Loihi cores on a 2×1 mesh, routes within and across cores, timing on, run in
+    two pieces with every backend mix."""
+    rng = np.random.default_rng(seed)
+    n, n_axons = 12, 6
+    spec = loihi_spec(n, n_axons, bits, bits, "count")
+    configs = []
+    for _ in range(2):
+        params, state = random_loihi(rng, spec, n)
+        w_lo, w_hi = signed_range(spec.w_bits)
+        synapses = SynapseMemory.from_lists(
+            n_axons, rng.integers(0, n_axons, 40), rng.integers(0, n, 40),
+            spread(rng, w_lo, w_hi, 40), rng.integers(0, spec.max_w_exp + 1, n_axons))
+        entries = 30
+        routes = RoutingTable.from_lists(n, rng.integers(0, n, entries),
+                                         rng.integers(0, n_axons, entries),
+                                         rng.integers(1, spec.max_delay + 1, entries),
+                                         rng.integers(0, 2, entries))
+        configs.append((CoreConfig(params, synapses, routes), state))
+    inputs = random_inputs(rng, 40, 2 * n_axons)
+    table = TimingTable(hop_x=int(rng.integers(1, 20)), synop=int(rng.integers(1, 5)))
+    runs = []
+    for backends in (("numpy", "numpy"),) + MIXES:
+        chip = Chip(ChipSpec(2, 1, core=spec, timing=table), [c for c, _ in configs])
+        chip.state = LoihiState(np.concatenate([s.u for _, s in configs]),
+                                np.concatenate([s.v for _, s in configs]))
+        recs = [chip.run(20, inputs[:20], LOIHI_RECORD, timing=True, backend=backends[0]),
+                chip.run(20, inputs[20:], LOIHI_RECORD, timing=True, backend=backends[1])]
+        runs.append(({name: np.concatenate([r[name] for r in recs]) for name in LOIHI_RECORD},
+                     recs[0].timing + recs[1].timing, recs[1].overflow,
+                     snapshot(chip.engine)))
+    for backends, got in zip(MIXES, runs[1:]):
+        assert_same_chip_run(got, runs[0], "/".join(backends))
 
 
 if __name__ == "__main__":  # pragma: no cover

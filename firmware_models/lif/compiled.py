@@ -195,3 +195,6 @@ def lif_step_compiled(P, S, S_new, acc, words, lo, hi, bits, signed, wrap, round
     elif check == CHECK_STRICT and o_acc + o_i + o_v + o_reset + o_theta > 0:
         lif_sweep(P, S, S_new, acc, words, limits, wrap, rounding, fired, idle, error)
     acc[:] = 0  # consumed: ready for the next tick's delivery
+
+
+STEP = lif_step_compiled  # what CompiledModel.step is for this model

@@ -28,11 +28,11 @@ reset left (``v_reset`` with reset to value).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 import numpy as np
 
-from ..base import Arithmetic, CompiledModel, FieldFormat, FirmwareModel
+from ..base import Arithmetic, FieldFormat, FirmwareModel, compiled_twin
 from ..records import int_fields
 
 RESET_MODES = ("value", "subtract", "none")
@@ -184,15 +184,5 @@ LIF = FirmwareModel(
     init_state=init_state,
     uses_noise=lambda params: params.noisy,
     idle=is_idle,
-    load_compiled=lambda: _load_compiled(),
+    load_compiled=lambda: compiled_twin(__package__),
 )
-
-
-@lru_cache(maxsize=1)
-def _load_compiled():
-    try:
-        from . import compiled
-    except ImportError:  # numba not installed: the numpy kernel is the only one
-        return None
-    return CompiledModel(compiled.lif_step_compiled, compiled.pack_params,
-                         compiled.pack_state, compiled.unpack_state, compiled.PHASE_REGISTER)

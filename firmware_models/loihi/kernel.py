@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..base import Arithmetic, FieldFormat, FirmwareModel, RegisterFormat
+from ..base import Arithmetic, FieldFormat, FirmwareModel, RegisterFormat, compiled_twin
 from ..records import SlotRecord, int_fields
 
 DECAY_UNITY = 4096   # Lava's decay_unity: decays are fractions of 2^12
@@ -131,4 +131,5 @@ LOIHI = FirmwareModel(
     uses_noise=lambda params: False,
     idle=is_idle,
     registers=registers,
+    load_compiled=lambda: compiled_twin(__package__),
 )
