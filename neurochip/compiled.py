@@ -181,9 +181,9 @@ def _next_link(x, y, tx, ty, width):
 
 @njit(cache=True)
 def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_count, row_length,
-               row_work, axon_rows, syn_words, entry_start, entry_words, entry_ops, model, noisy, lanes, lane_group, tables,
-               P, S, S_new, lo, hi, bits, signed, wrap, rounding, check, counts, error,
-               record_flags, rec_spikes, rec_regs,
+               row_work, axon_rows, syn_words, entry_start, entry_words, entry_ops, model,
+               noisy, lanes, lane_group, tables, P, S, S_new, lo, hi, bits, signed, wrap,
+               rounding, check, counts, error, record_flags, rec_spikes, rec_regs,
                timing_on, table, slot_core, core_slots, n_cores, width, height, entry_dst,
                t_phase, t_work, t_links, t_cycles, pk_ptr, pk_src, pk_dst, pk_inject,
                pk_arrive, pk_capacity, max_packets):
@@ -196,7 +196,8 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_count, row_
     ``axon_rows[a]`` is axon ``a``'s (row offset, row length, core index), side by side
     so that one read brings all three; ``syn_words`` is ``DeliveryTable.words64`` (slot in
     the low 32 bits of a word, weight in the high 32); ``entry_words`` the routing
-    entries, axon in the low 32 bits and delay in the high 32.
+    entries, axon in the low 32 bits and delay in the high 32. ``model`` is the index of
+    the firmware program's step in ``STEPS``.
     """
     n = S.shape[1]
     last_row = row_length.size - 1  # the buffer's depth is a power of two
@@ -355,7 +356,8 @@ class EventRows:
     each: one for a routed event, the given count for an input event).
 
     ``work[r]`` is the work of row ``r``'s events per destination core (row fetches and
-    synaptic operations), counted as they join the row; kept only with ``n_cores``.
+    synaptic operations), counted as they join the row; kept only with ``n_cores``
+    (timing on), from ``fixed``.
 
     A tick's input events join its row when the tick begins, so a row never holds more
     than its pending events, the most input events of one tick, and one event per
@@ -365,8 +367,8 @@ class EventRows:
     it has held are never touched.
     """
 
-    def __init__(self, buffer, n_entries: int, inputs_per_tick: int, fixed: "FixedTables",
-                 n_cores: int = 0):
+    def __init__(self, buffer, n_entries: int, inputs_per_tick: int,
+                 fixed: FixedTables | None, n_cores: int = 0):
         pending = [np.concatenate(row) if row else np.zeros(0, np.int64)
                    for row in buffer._rows]
         capacity = max(n_entries + max(p.size for p in pending) + inputs_per_tick, 1)

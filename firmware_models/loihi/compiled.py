@@ -17,8 +17,15 @@ import numpy as np
 from numba import njit
 
 from ..lif.compiled import holding
-from .kernel import ACT_SHIFT, DECAY_SHIFT, DECAY_UNITY, DS_OFFSET, VTH_SHIFT, LoihiParams, \
-    LoihiState
+from .kernel import (
+    ACT_SHIFT,
+    DECAY_SHIFT,
+    DECAY_UNITY,
+    DS_OFFSET,
+    VTH_SHIFT,
+    LoihiParams,
+    LoihiState,
+)
 
 U, V = range(2)  # registers, and the phases of the tick that write them
 DU, DV, BIAS_MANT, BIAS_EXP, VTH = range(5)
