@@ -241,15 +241,15 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_count, row_
                 prefetch(syn_words, coming + 8)
             a = row_axon[row, q]
             c = row_count[row, q]
-            begin = axon_rows[a, 0]
-            row_words = syn_words[begin:begin + axon_rows[a, 1]]
-            # the slot as unsigned: numba then indexes without a negative-index fix-up
+            # word and slot as unsigned: numba then indexes without a negative-index fix-up
+            begin = np.uint64(axon_rows[a, 0])
+            end = begin + np.uint64(axon_rows[a, 1])
             if c == 1:
-                for w in range(row_words.size):
-                    acc[np.uint32(row_words[w] & LOW_HALF)] += row_words[w] >> HIGH_HALF
+                for w in range(begin, end):
+                    acc[np.uint32(syn_words[w] & LOW_HALF)] += syn_words[w] >> HIGH_HALF
             else:
-                for w in range(row_words.size):
-                    acc[np.uint32(row_words[w] & LOW_HALF)] += c * (row_words[w] >> HIGH_HALF)
+                for w in range(begin, end):
+                    acc[np.uint32(syn_words[w] & LOW_HALF)] += c * (syn_words[w] >> HIGH_HALF)
         row_length[row] = 0
         if timing_on:
             for c in range(n_cores):
