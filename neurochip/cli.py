@@ -501,6 +501,21 @@ def _netlist_throughput(args, timing, energy, clock):
                      clock, energy), spec.mesh
 
 
+RUNS_THE_EMULATOR = ("demo", "run", "compare", "experiment", "throughput")
+
+
+def _note_first_compilation() -> None:
+    """Say so on stderr when the compiled backend's kernel is not in numba's disk cache
+    yet: the first run of an install compiles it, and is silent for ~15 s otherwise."""
+    try:
+        from .compiled import kernel_cached
+    except ImportError:  # no numba: the numpy backend runs, nothing to compile
+        return
+    if not kernel_cached():
+        print("neurochip: compiling the emulator kernel for this install (once, about "
+              "15 s)", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -508,6 +523,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return 2
+        if args.command in RUNS_THE_EMULATOR and not getattr(args, "quiet", False) \
+                and getattr(args, "backend", None) != "numpy":
+            _note_first_compilation()
         return {"demo": _demo, "throughput": _throughput, "run": _run, "compile": _compile,
                 "inspect": _inspect, "compare": _compare,
                 "experiment": _experiment}[args.command](args)

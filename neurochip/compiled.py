@@ -556,6 +556,21 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     return traces, timings
 
 
+def kernel_cached() -> bool:
+    """Whether numba's disk cache holds a compiled ``run_kernel`` (else the first run of
+    the process compiles it, about 15 s). Without a writable cache: whether this process
+    has compiled it already."""
+    if run_kernel.signatures:
+        return True
+    from pathlib import Path
+
+    try:
+        cache_dir = Path(run_kernel._cache._cache_path)
+    except AttributeError:
+        return False
+    return any(cache_dir.glob("compiled.run_kernel-*.nbi"))
+
+
 def _drop_stale_kernel_cache() -> None:
     """numba's disk cache keys ``run_kernel`` on this file only, yet the kernel has the
     firmware models' compiled steps built in: when a step's source changes, the cached

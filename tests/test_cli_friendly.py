@@ -201,3 +201,35 @@ def test_bad_arguments_are_one_line_and_exit_code_2(tmp_path, args, message):
     assert lines[0].startswith("neurochip: error: ") and message in lines[0], lines[0]
     assert "Traceback" not in result.stderr and result.stdout == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]   # nothing written
+
+
+# ------------------------------------------------- the first compilation of an install
+
+FIRST_COMPILE = "neurochip: compiling the emulator kernel for this install (once, about 15 s)"
+
+
+@pytest.mark.parametrize("cached, argv, said", [
+    (False, ["run", EXAMPLE, "--ticks", "20"], True),
+    (False, ["run", EXAMPLE, "--ticks", "20", "--quiet"], False),
+    (False, ["run", EXAMPLE, "--ticks", "20", "--backend", "numpy"], False),
+    (True, ["run", EXAMPLE, "--ticks", "20"], False),
+])
+def test_a_first_compilation_is_announced_on_stderr(monkeypatch, capsys, cached, argv, said):
+    from neurochip import compiled
+    from neurochip.cli import main
+
+    monkeypatch.setattr(compiled, "kernel_cached", lambda: cached)
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert (FIRST_COMPILE in captured.err) == said
+    assert FIRST_COMPILE not in captured.out
+
+
+def test_the_kernel_counts_as_cached_once_compiled_or_on_disk():
+    from neurochip import compiled
+    from neurochip.core import Core
+    from neurochip.spec import CoreSpec
+    from firmware_models.lif import LifParams
+
+    Core(CoreSpec(n_slots=2, n_axons=2), LifParams.make(2)).run(3, backend="compiled")
+    assert compiled.kernel_cached()
