@@ -34,6 +34,7 @@ from numba.cpython.unsafe.numbers import trailing_zeros
 from firmware_models.lif.compiled import holding, lif_step_compiled
 from firmware_models.loihi.compiled import loihi_step_compiled
 
+from .fixed import RegisterOverflowError, register_range
 from .spec import SpecError
 from .timing import MINUS_X, MINUS_Y, PLUS_X, PLUS_Y
 
@@ -444,7 +445,7 @@ def fixed_tables(engine) -> FixedTables:
     would otherwise spend most of its time building them)."""
     if engine not in _FIXED:
         formats = list(engine.arith.registers.values())
-        lo, hi = (np.array(bound) for bound in zip(*(f.range for f in formats)))
+        lo, hi = (np.array(bound) for bound in zip(*map(register_range, formats)))
         table = engine.delivery
         _FIXED[engine] = FixedTables(
             lo, hi, np.array([f.bits for f in formats]), np.array([f.signed for f in formats]),
@@ -462,8 +463,6 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     state, buffer, LFSR lanes, overflow counts and tick. ``timing`` is a
     ``chip.ChipTiming`` or None.
     """
-    from .fixed import RegisterOverflowError, register_range
-
     compiled = engine.model.compiled
     if compiled is None or compiled.step not in STEPS:
         raise SpecError(f"the compiled engine runs the reference LIF and Loihi programs; "

@@ -16,7 +16,7 @@ from dataclasses import fields
 import numpy as np
 from numba import njit
 
-from ..lif.compiled import holding
+from ..lif.compiled import CHECK_COUNT, CHECK_STRICT, holding
 from .kernel import (
     ACT_SHIFT,
     DECAY_SHIFT,
@@ -72,7 +72,7 @@ def loihi_step_compiled(P, S, S_new, acc, words, lo, hi, bits, signed, wrap, rou
     """One tick for every slot (``CompiledModel.step``'s signature; ``words``, ``bits``,
     ``signed``, ``wrap`` and ``rounding`` are not used: Loihi has no noise and its
     registers fix their own modes). ``acc`` is consumed (left at zero). Strict mode
-    (``check == 2``) puts the first overflow in ``error`` (phase, slot, value; phase -1
+    (``CHECK_STRICT``) puts the first overflow in ``error`` (phase, slot, value; phase -1
     when none), found by a second pass only after the first saw one: the lowest slot
     whose ``u`` wraps, else the lowest whose ``v`` saturates, as the numpy kernel, which
     fits ``u`` for every slot first, reports it."""
@@ -88,10 +88,10 @@ def loihi_step_compiled(P, S, S_new, acc, words, lo, hi, bits, signed, wrap, rou
                    & (not spike))
         o_u += u != raw_u
         o_v += v != raw_v
-    if check == 1:
+    if check == CHECK_COUNT:
         counts[U] += o_u
         counts[V] += o_v
-    elif check == 2 and o_u + o_v > 0:
+    elif check == CHECK_STRICT and o_u + o_v > 0:
         for phase in range(2):
             for j in range(acc.size):
                 u, raw_u, v, raw_v, spike = loihi_slot(P, S, acc, j, u_lo, u_span, v_lo,
