@@ -1,6 +1,6 @@
 """Emulator speed on a 16-core chip: 10,000 neurons, 100 synapses each, timing on and off.
 
-The network is ``neurochip.examples.random_network`` (about 25 Hz at 1 ms ticks),
+The network is ``neurochip.lab.examples.random_network`` (about 25 Hz at 1 ms ticks),
 placed in contiguous blocks on a 4×4 mesh; each neuron reaches up to 16 cores, one
 packet per destination core. Events are counted as spikes × fan-out (synaptic events).
 
@@ -22,9 +22,9 @@ import json
 import time
 
 from neurochip import CoreSpec
-from neurochip.chip import ChipSpec
-from neurochip.examples import random_network, sequential_placement
-from neurochip.mapping import place
+from neurochip.hardware.chip import ChipSpec
+from neurochip.lab.examples import random_network, sequential_placement
+from neurochip.compiler.placement import place
 
 
 def build(neurons: int, fanout: int, width: int = 4, height: int = 4):

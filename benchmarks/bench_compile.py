@@ -16,9 +16,9 @@ import resource
 import time
 
 from neurochip import CoreSpec
-from neurochip.chip import ChipSpec
-from neurochip.compiler import compile_netlist
-from neurochip.netlist import expand, netlist_from_dict
+from neurochip.hardware.chip import ChipSpec
+from neurochip.compiler.pipeline import compile_netlist
+from neurochip.formats.netlist import expand, netlist_from_dict
 
 
 def netlist(neurons: int, fan_in: int) -> dict:

@@ -1,6 +1,6 @@
 """Emulator speed on one core: the network of DESIGN §6 at 1,000 and 10,000 neurons.
 
-The network is ``neurochip.examples.random_network``: each neuron has 100 random
+The network is ``neurochip.lab.examples.random_network``: each neuron has 100 random
 synapses (its spikes reach 100 random slots through one routing entry to its own axon,
 delay 1 tick), a DC bias that makes it fire every ~40 ticks on its own (about 25 Hz at
 dt = 1 ms) and random initial membranes; weak random weights perturb the rhythm. Events
@@ -30,8 +30,8 @@ import numpy as np
 from firmware_models.loihi import LoihiParams, LoihiState
 from firmware_models.loihi.kernel import VTH_SHIFT
 from neurochip import Core, CoreSpec, RoutingTable, SynapseMemory
-from neurochip.dialects import dialect_spec
-from neurochip.examples import random_network
+from neurochip.compiler.dialects import dialect_spec
+from neurochip.lab.examples import random_network
 
 PERIOD_TICKS = 40  # free-running period of the bias drive: 25 Hz at 1 ms ticks
 

@@ -25,7 +25,7 @@ from bench_core import build
 
 def held_bytes(core) -> tuple[int, int]:
     """Bytes of the per-synapse and per-neuron arrays the core keeps."""
-    from neurochip.compiled import fixed_tables
+    from neurochip.hardware.compiled import fixed_tables
 
     e = core.engine
     fixed = fixed_tables(e)  # kept by the compiled backend while the engine lives

@@ -7,7 +7,7 @@ needs ``numpy<2.4``, so it gets its own virtualenv beside the project's ``.venv`
     .venv-peers/bin/python benchmarks/bench_peers.py [--sizes 1000,10000,100000]
         [--ticks 1000] [--skip-brian2] [--check]
 
-The network: ``neurochip.examples.random_network(n, fanout=100)`` — LIF neurons
+The network: ``neurochip.lab.examples.random_network(n, fanout=100)`` — LIF neurons
 (k_i = 3, k_v = 5, a bias that fires a neuron every ~40 ticks on its own, v_th = 1000,
 reset to 0, t_ref = 2), 100 random synapses per neuron (weights -12..12, delay 1 tick),
 random initial membranes in [0, 1000); 1,000 ticks of 1 ms, about 25 Hz.
@@ -54,7 +54,7 @@ import time
 import numpy as np
 
 from neurochip import Core, CoreSpec, RoutingTable, SynapseMemory
-from neurochip.examples import random_network
+from neurochip.lab.examples import random_network
 
 FANOUT = 100
 SYSTEMS = ("neurochip-numpy", "neurochip-compiled", "brian2-cpp-standalone", "brian2-cython")
@@ -270,7 +270,7 @@ def check_semantics(b2) -> bool:
     """Neuron 0 fires on tick 0 and excites neuron 1 (w = 12) and neuron 2 (w = -12);
     both traces should agree up to floor rounding and spike on the same ticks."""
     from firmware_models.lif import LifParams, LifState
-    from neurochip.mapping import Network
+    from neurochip.compiler.placement import Network
 
     params = LifParams.make(3, k_i=3, k_v=5, bias=[44, 44, 44], v_th=1000, v_reset=0,
                             t_ref=2)

@@ -1,7 +1,7 @@
 """How cost grows with work: sweep firing rate and fan-out on a fixed 4×4 mesh.
 
 The rate is the free-running rate its bias sets (recurrent input adds to it; the
-measured rate is printed). For each point the built-in random network (``neurochip.examples``) runs with timing
+measured rate is printed). For each point the built-in random network (``neurochip.lab.examples``) runs with timing
 on; the script prints, and plots against rate and against fan-out, the estimated chip
 cost (cycles per tick, synaptic events per second at the preset's clock) and the
 emulator's own wall time.
@@ -17,8 +17,8 @@ import os
 import sys
 import time
 
-from neurochip.energy import PRESETS
-from neurochip.throughput import estimate_example
+from neurochip.hardware.energy import PRESETS
+from neurochip.lab.throughput import estimate_example
 
 RATES_HZ = (5, 10, 25, 50, 100)
 FANOUTS = (10, 30, 100, 300)

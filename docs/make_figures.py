@@ -16,7 +16,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))  # run from a checkout without installing
 
-from neurochip.experiments import EXPERIMENTS, run_experiment  # noqa: E402
+from neurochip.lab.experiments import EXPERIMENTS, run_experiment  # noqa: E402
 
 
 def main(names: list[str]) -> int:

@@ -1,14 +1,14 @@
 """neurochip: a cycle-accurate, bit-exact emulator of neuromorphic cores."""
 
-from .core import Core
-from .dialects import DIALECTS, dialect_model, dialect_spec, loihi_network, xylo_network
-from .engine import Engine, Layout, Recording
-from .fixed import (Arithmetic, RegisterOverflowError, overflowed, saturate, shift_right,
+from .hardware.core import Core
+from .compiler.dialects import DIALECTS, dialect_model, dialect_spec, loihi_network, xylo_network
+from .hardware.engine import Engine, Layout, Recording
+from .hardware.fixed import (Arithmetic, RegisterOverflowError, overflowed, saturate, shift_right,
                     value_range, wrap)
-from .lfsr import CoreLfsr, NoiseBank
-from .routing import AxonBuffer, RoutingTable
-from .spec import CoreSpec, SpecError
-from .synapses import SynapseMemory
+from .hardware.lfsr import CoreLfsr, NoiseBank
+from .hardware.routing import AxonBuffer, RoutingTable
+from .hardware.spec import CoreSpec, SpecError
+from .hardware.synapses import SynapseMemory
 
 __version__ = "0.1.0"
 

@@ -126,13 +126,13 @@ def tick_model(table, width, height, rows, synops, active, idle, packets):
 
 def random_network(rng, spec, n_max: int = 12, synapses_max: int = 40, noise: bool = False,
                    inputs_max: int = 3):
-    """A random integer ``neurochip.mapping.Network`` whose fields fit ``spec``.
+    """A random integer ``neurochip.compiler.placement.Network`` whose fields fit ``spec``.
 
     ``rng`` is a ``numpy.random.Generator``; about half the slots have no bias, so some
     slots stay idle; with ``noise`` some slots get LFSR noise.
     """
     from firmware_models.lif import LifParams
-    from neurochip.mapping import Network
+    from neurochip.compiler.placement import Network
 
     n = int(rng.integers(1, n_max + 1))
     v_max = (1 << (spec.v_bits - 1)) - 1

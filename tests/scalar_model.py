@@ -2,8 +2,8 @@
 
 Everything here works on plain Python ints (arbitrary precision, no numpy in the
 arithmetic) and is written from the mathematical definitions in DESIGN.md §3, the
-module docstrings of ``neurochip.fixed`` / ``neurochip.lfsr`` / ``neurochip.routing`` /
-``neurochip.synapses`` and ``firmware_models.lif.kernel`` -- not by copying their code:
+module docstrings of ``neurochip.hardware.fixed`` / ``neurochip.hardware.lfsr`` / ``neurochip.hardware.routing`` /
+``neurochip.hardware.synapses`` and ``firmware_models.lif.kernel`` -- not by copying their code:
 
 * ``rng``/``saturate``/``wrap``/``overflowed``: N-bit signed (two's complement) and
   unsigned registers;

@@ -1,8 +1,8 @@
 """The compiled backend (numba) against the numpy reference path, bit for bit.
 
-Both backends run the same tick (``neurochip.engine.Engine.tick`` with
-``firmware_models.lif.kernel.lif_step`` and ``neurochip.timing.tick_timing``, versus
-``neurochip.compiled.run_kernel`` with ``firmware_models.lif.compiled.lif_step_compiled``);
+Both backends run the same tick (``neurochip.hardware.engine.Engine.tick`` with
+``firmware_models.lif.kernel.lif_step`` and ``neurochip.hardware.timing.tick_timing``, versus
+``neurochip.hardware.compiled.run_kernel`` with ``firmware_models.lif.compiled.lif_step_compiled``);
 nothing here is taken on trust from either: every check compares the two.
 
 * ``Core``: random ``CoreSpec`` (v/i widths 6-32, theta 4-32, ref 1-6, w 2-12 with a
@@ -21,7 +21,7 @@ nothing here is taken on trust from either: every check compares the two.
   message and attributes, and leave the same registers, tick, buffer and LFSR lanes;
   running on after the error agrees too (random cases, and one fixed case for each
   register that can overflow: acc, i, v, theta; the subtract reset cannot overflow).
-* ``Chip``: random networks placed (``neurochip.mapping.place``) on random meshes
+* ``Chip``: random networks placed (``neurochip.compiler.placement.place``) on random meshes
   (1-4 × 1-4) with random placements, random ``TimingTable``, noise on with a random
   LFSR seed per core, timing on: spikes, registers and every ``TickTiming`` field of
   every tick identical, run in one piece or two and with mixed backends; timing tables
@@ -50,10 +50,10 @@ from hypothesis import strategies as st
 from firmware_models.lif import LifParams, LifState
 from firmware_models.loihi import LoihiParams, LoihiState
 from neurochip import Core, CoreSpec, RegisterOverflowError, RoutingTable, SynapseMemory
-from neurochip.chip import Chip, ChipSpec, CoreConfig
-from neurochip.dialects import dialect_spec
-from neurochip.mapping import Network, place
-from neurochip.timing import TickTiming, TimingTable
+from neurochip.hardware.chip import Chip, ChipSpec, CoreConfig
+from neurochip.compiler.dialects import dialect_spec
+from neurochip.compiler.placement import Network, place
+from neurochip.hardware.timing import TickTiming, TimingTable
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                       HealthCheck.data_too_large])

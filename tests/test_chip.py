@@ -30,11 +30,11 @@ import router_sim  # noqa: E402
 
 from firmware_models.lif import LifParams  # noqa: E402
 from neurochip import Core  # noqa: E402
-from neurochip.chip import Chip, ChipSpec, CoreConfig  # noqa: E402
-from neurochip.mapping import Network, place  # noqa: E402
-from neurochip.routing import RoutingTable  # noqa: E402
-from neurochip.spec import CoreSpec, SpecError  # noqa: E402
-from neurochip.synapses import SynapseMemory  # noqa: E402
+from neurochip.hardware.chip import Chip, ChipSpec, CoreConfig  # noqa: E402
+from neurochip.compiler.placement import Network, place  # noqa: E402
+from neurochip.hardware.routing import RoutingTable  # noqa: E402
+from neurochip.hardware.spec import CoreSpec, SpecError  # noqa: E402
+from neurochip.hardware.synapses import SynapseMemory  # noqa: E402
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                       HealthCheck.data_too_large])

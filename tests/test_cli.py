@@ -96,7 +96,7 @@ def test_run_reports_a_bad_netlist_in_one_line(tmp_path):
 def test_compile_writes_images_that_inspect_reads_and_boot(tmp_path):
     import numpy as np
 
-    from neurochip.image import load_chip
+    from neurochip.formats.image import load_chip
     example = Path(__file__).parent.parent / "examples" / "balanced.json"
     result = neurochip("compile", str(example), "-o", "out", "--mesh", "2x1", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -215,8 +215,8 @@ FIRST_COMPILE = "neurochip: compiling the emulator kernel for this install (once
     (True, ["run", EXAMPLE, "--ticks", "20"], False),
 ])
 def test_a_first_compilation_is_announced_on_stderr(monkeypatch, capsys, cached, argv, said):
-    from neurochip import compiled
-    from neurochip.cli import main
+    from neurochip.hardware import compiled
+    from neurochip.cli.app import main
 
     monkeypatch.setattr(compiled, "kernel_cached", lambda: cached)
     assert main(argv) == 0
@@ -226,9 +226,9 @@ def test_a_first_compilation_is_announced_on_stderr(monkeypatch, capsys, cached,
 
 
 def test_the_kernel_counts_as_cached_once_compiled_or_on_disk():
-    from neurochip import compiled
-    from neurochip.core import Core
-    from neurochip.spec import CoreSpec
+    from neurochip.hardware import compiled
+    from neurochip.hardware.core import Core
+    from neurochip.hardware.spec import CoreSpec
     from firmware_models.lif import LifParams
 
     Core(CoreSpec(n_slots=2, n_axons=2), LifParams.make(2)).run(3, backend="compiled")

@@ -1,4 +1,4 @@
-"""The precision lab (``neurochip.compare``): metrics by hand, real runs, the width search."""
+"""The precision lab (``neurochip.lab.compare``): metrics by hand, real runs, the width search."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 
 from firmware_models.lif.quantiser import leak_shift
 from neurochip import CoreSpec
-from neurochip.chip import ChipSpec
-from neurochip.compare import (
+from neurochip.hardware.chip import ChipSpec
+from neurochip.lab.compare import (
     add_compare_arguments,
     base_spec,
     compare,
@@ -26,8 +26,8 @@ from neurochip.compare import (
     sweep,
     van_rossum,
 )
-from neurochip.compiler import compile_netlist
-from neurochip.netlist import expand, load_netlist, netlist_from_dict
+from neurochip.compiler.pipeline import compile_netlist
+from neurochip.formats.netlist import expand, load_netlist, netlist_from_dict
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "balanced.json"
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -297,7 +297,7 @@ def test_bad_arguments_are_refused(example):
 # ====================================================================== the command
 def run_command(args, capsys):
     """The command as ``neurochip`` will run it (cli's parser class and error type)."""
-    from neurochip import cli
+    from neurochip.cli import app as cli
 
     parser = cli._Parser(prog="neurochip")
     commands = parser.add_subparsers(dest="command", parser_class=cli._Parser)
@@ -351,7 +351,7 @@ def test_command_bad_arguments_are_usage_errors(args, message, capsys):
 
 
 def _wired() -> bool:
-    from neurochip.cli import UsageError, build_parser
+    from neurochip.cli.app import UsageError, build_parser
     try:
         build_parser().parse_args(["compare", "x.json"])
     except UsageError:   # "invalid choice: 'compare'"
@@ -359,7 +359,7 @@ def _wired() -> bool:
     return True
 
 
-@pytest.mark.skipif(not _wired(), reason="neurochip.cli has no compare subcommand yet")
+@pytest.mark.skipif(not _wired(), reason="neurochip.cli.app has no compare subcommand yet")
 def test_the_real_command(tmp_path):
     import subprocess
     import sys

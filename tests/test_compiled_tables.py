@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from firmware_models.lif import LifParams
-from neurochip.chip import Chip, ChipSpec, CoreConfig
-from neurochip.compiled import EventRows, fixed_tables
-from neurochip.routing import AxonBuffer
-from neurochip.spec import SpecError
-from neurochip.synapses import DeliveryTable, SynapseMemory
+from neurochip.hardware.chip import Chip, ChipSpec, CoreConfig
+from neurochip.hardware.compiled import EventRows, fixed_tables
+from neurochip.hardware.routing import AxonBuffer
+from neurochip.hardware.spec import SpecError
+from neurochip.hardware.synapses import DeliveryTable, SynapseMemory
 
 LOW = 0xFFFFFFFF
 

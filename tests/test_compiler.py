@@ -7,10 +7,10 @@ import pytest
 
 from firmware_models.lif.quantiser import quantise
 from neurochip import CoreSpec, SpecError
-from neurochip.chip import ChipSpec
-from neurochip.compiler import (compile_netlist, greedy_partition, inter_core_entries,
+from neurochip.hardware.chip import ChipSpec
+from neurochip.compiler.pipeline import (compile_netlist, greedy_partition, inter_core_entries,
                                 sequential_partition)
-from neurochip.netlist import netlist_from_dict
+from neurochip.formats.netlist import netlist_from_dict
 
 LIF = {"C": 160e-12, "g_L": 10e-9, "E_L": -0.07, "V_th": -0.05, "V_reset": -0.065,
        "T_ref": 0.002, "tau_syn": 0.004}
@@ -100,7 +100,7 @@ def test_greedy_partition_cuts_traffic_on_a_clustered_network():
 def test_the_example_compiles_and_runs_with_activity():
     from pathlib import Path
 
-    from neurochip.netlist import load_netlist
+    from neurochip.formats.netlist import load_netlist
     net = load_netlist(Path(__file__).parent.parent / "examples" / "balanced.json")
     compiled = compile_netlist(net, ChipSpec(2, 2, core=CoreSpec(n_slots=64, ref_bits=6)))
     rec = compiled.run(ticks=200)
@@ -110,8 +110,8 @@ def test_the_example_compiles_and_runs_with_activity():
 
 def test_float_run_feeds_spikes_back_through_delayed_synapses():
     """Neuron a spikes in tick t; b's synaptic current jumps by W in tick t + 3."""
-    from neurochip.compiler import float_run
-    from neurochip.netlist import expand
+    from neurochip.compiler.pipeline import float_run
+    from neurochip.formats.netlist import expand
     weight = 5e-11
     net = netlist_from_dict({**one_neuron(
         [{"kind": "spikes", "target": "a", "weight": 5e-9, "times": {"0": [0.002]}}]),

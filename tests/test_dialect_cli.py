@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neurochip.cli import main
+from neurochip.cli.app import main
 
 EXAMPLE = str(Path(__file__).resolve().parent.parent / "examples" / "balanced.toml")
 

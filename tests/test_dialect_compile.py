@@ -15,14 +15,14 @@ from firmware_models.loihi import quantiser as lq
 from firmware_models.xylo import XYLO
 from firmware_models.xylo import quantiser as xq
 from firmware_models.lif.reference import LifPhysical
-from neurochip.chip import ChipSpec
-from neurochip.compare import compare, resolve_config
-from neurochip.compiler import compile_netlist, roomy_core_spec, with_input_events
-from neurochip.core import Core
-from neurochip.dialects import dialect_spec
-from neurochip.netlist import expand, load_netlist
-from neurochip.nir_io import load_nir
-from neurochip.spec import CoreSpec, SpecError
+from neurochip.hardware.chip import ChipSpec
+from neurochip.lab.compare import compare, resolve_config
+from neurochip.compiler.pipeline import compile_netlist, roomy_core_spec, with_input_events
+from neurochip.hardware.core import Core
+from neurochip.compiler.dialects import dialect_spec
+from neurochip.formats.netlist import expand, load_netlist
+from neurochip.formats.nir import load_nir
+from neurochip.hardware.spec import CoreSpec, SpecError
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "balanced.toml"
 
@@ -176,9 +176,9 @@ def test_a_current_beyond_loihi_is_refused():
 
 # ------------------------------------------------------------------ images
 def test_xylo_core_image_round_trips_with_its_targets():
-    from neurochip.chip import CoreConfig
-    from neurochip.dialects import xylo_network
-    from neurochip.image import decode_core, encode_core
+    from neurochip.hardware.chip import CoreConfig
+    from neurochip.compiler.dialects import xylo_network
+    from neurochip.formats.image import decode_core, encode_core
 
     rng = np.random.default_rng(3)
     net = xylo_network(rng.integers(-128, 128, (3, 4, 2)), rng.integers(-128, 128, (4, 4, 2)),
@@ -198,7 +198,7 @@ def test_xylo_core_image_round_trips_with_its_targets():
 
 @pytest.mark.parametrize("dialect", ["loihi", "xylo"])
 def test_compiled_dialect_chip_boots_from_its_images(tmp_path, dialect):
-    from neurochip.image import load_chip, write_chip_images
+    from neurochip.formats.image import load_chip, write_chip_images
 
     ex = expand(load_netlist(EXAMPLE))
     compiled = compile_netlist(ex, chip_spec(dialect, ex.n))

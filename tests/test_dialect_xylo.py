@@ -18,12 +18,12 @@ import scalar_dialects as sd  # noqa: E402
 from firmware_models.base import RegisterFormat, SynapticEvents  # noqa: E402
 from firmware_models.xylo import XYLO, XyloParams, XyloState  # noqa: E402
 from firmware_models.xylo.kernel import registers  # noqa: E402
-from neurochip.core import Core  # noqa: E402
-from neurochip.dialects import dialect_spec, xylo_network  # noqa: E402
-from neurochip.fixed import Arithmetic, RegisterOverflowError  # noqa: E402
-from neurochip.spec import CoreSpec, SpecError  # noqa: E402
-from neurochip.routing import RoutingTable  # noqa: E402
-from neurochip.synapses import SynapseMemory  # noqa: E402
+from neurochip.hardware.core import Core  # noqa: E402
+from neurochip.compiler.dialects import dialect_spec, xylo_network  # noqa: E402
+from neurochip.hardware.fixed import Arithmetic, RegisterOverflowError  # noqa: E402
+from neurochip.hardware.spec import CoreSpec, SpecError  # noqa: E402
+from neurochip.hardware.routing import RoutingTable  # noqa: E402
+from neurochip.hardware.synapses import SynapseMemory  # noqa: E402
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                       HealthCheck.data_too_large])

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 from firmware_models.base import RegisterFormat
-from neurochip.fixed import Arithmetic
-from neurochip.synapses import DeliveryTable, SynapseMemory
+from neurochip.hardware.fixed import Arithmetic
+from neurochip.hardware.synapses import DeliveryTable, SynapseMemory
 
 
 def memory():

@@ -1,8 +1,8 @@
-"""The seed text's experiments (``neurochip.experiments``): emulated vs analytic.
+"""The seed text's experiments (``neurochip.lab.experiments``): emulated vs analytic.
 
 Each experiment runs once at its default size (module-scoped fixtures, a few seconds in
 all); every test states the claim it checks and where its bound comes from. The
-derivations are in the docstrings of ``neurochip.experiments`` and in
+derivations are in the docstrings of ``neurochip.lab.experiments`` and in
 docs/experiments.md.
 """
 
@@ -16,7 +16,7 @@ import pytest
 from firmware_models.lif import LifParams, analytic
 from firmware_models.lif.reference import LifPhysical
 from neurochip import Core, CoreSpec
-from neurochip import experiments as ex
+from neurochip.lab import experiments as ex
 
 TOL = 1e-6  # ticks: double-precision slack for a crossing that falls on a grid point
 
@@ -461,7 +461,7 @@ def test_every_result_has_a_summary_and_a_plot(tmp_path, fi, dim, imp, adapt, ji
 
 
 def _cli_has_experiment() -> bool:
-    from neurochip import cli
+    from neurochip.cli import app as cli
     try:
         cli.build_parser().parse_args(["experiment", "jitter"])
     except (cli.UsageError, SystemExit):
@@ -471,7 +471,7 @@ def _cli_has_experiment() -> bool:
 
 @pytest.mark.skipif(not _cli_has_experiment(), reason="neurochip experiment not wired into cli")
 def test_cli_experiment(tmp_path, capsys):
-    from neurochip import cli
+    from neurochip.cli import app as cli
     assert cli.main(["experiment", "dimensionless", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "dimensionless.png").exists()
     assert "float collapse" in capsys.readouterr().out

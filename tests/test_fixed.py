@@ -1,4 +1,4 @@
-"""neurochip.fixed against the scalar oracle (tests/scalar_model.py).
+"""neurochip.hardware.fixed against the scalar oracle (tests/scalar_model.py).
 
 Widths 2..32 signed / 1..32 unsigned, values near the range ends, zero and anywhere in
 |x| < 2**40; shifts 0..40 per element and all three rounding modes; ``Arithmetic.fit``
@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scalar_model as sm  # noqa: E402
 
-from neurochip import fixed  # noqa: E402
-from neurochip.fixed import Arithmetic, RegisterFormat, RegisterOverflowError  # noqa: E402
+from neurochip.hardware import fixed  # noqa: E402
+from neurochip.hardware.fixed import Arithmetic, RegisterFormat, RegisterOverflowError  # noqa: E402
 
 SETTINGS = settings(deadline=None, max_examples=150,
                     suppress_health_check=[HealthCheck.too_slow])

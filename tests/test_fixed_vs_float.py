@@ -23,7 +23,7 @@ from firmware_models.lif.error_bound import ErrorBound
 from firmware_models.lif.quantiser import quantise, quantise_weights
 from firmware_models.lif.reference import LifPhysical, simulate
 from neurochip import Core, CoreSpec, SynapseMemory
-from neurochip.fixed import ROUNDING_MODES
+from neurochip.hardware.fixed import ROUNDING_MODES
 
 FLOAT_SLACK = 1e-6  # LSB: double-precision rounding of the float run, far below 1 LSB
 N = 4

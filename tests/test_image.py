@@ -1,4 +1,4 @@
-"""Binary core images (``neurochip.image``, docs/images.md).
+"""Binary core images (``neurochip.formats.image``, docs/images.md).
 
 * decode(encode(x)) == x for random specs (every width, capacities from 1 to 2**32-1,
   every mode, meshes up to 65535×65535) and random contents within them, field by field;
@@ -32,18 +32,18 @@ from hypothesis import strategies as st
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import router_sim  # noqa: E402
 
-import neurochip.mapping as mapping  # noqa: E402
+import neurochip.compiler.placement as mapping  # noqa: E402
 from firmware_models.lif import LifParams  # noqa: E402
 from firmware_models.lif.kernel import param_formats  # noqa: E402
-from neurochip import image as im  # noqa: E402
-from neurochip.chip import ChipSpec, CoreConfig  # noqa: E402
-from neurochip.image import (HEADER_BITS, CoreImage, ImageError,  # noqa: E402
+from neurochip.formats import image as im  # noqa: E402
+from neurochip.hardware.chip import ChipSpec, CoreConfig  # noqa: E402
+from neurochip.formats.image import (HEADER_BITS, CoreImage, ImageError,  # noqa: E402
                              decode_core, describe_image, encode_core, image_size_bits,
                              load_chip, load_chip_configs, same_config, write_chip_images)
-from neurochip.routing import RoutingTable  # noqa: E402
-from neurochip.spec import CoreSpec, SpecError  # noqa: E402
-from neurochip.synapses import SynapseMemory  # noqa: E402
-from neurochip.timing import TimingTable  # noqa: E402
+from neurochip.hardware.routing import RoutingTable  # noqa: E402
+from neurochip.hardware.spec import CoreSpec, SpecError  # noqa: E402
+from neurochip.hardware.synapses import SynapseMemory  # noqa: E402
+from neurochip.hardware.timing import TimingTable  # noqa: E402
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                       HealthCheck.data_too_large,

@@ -28,13 +28,13 @@ import scalar_model as sm  # noqa: E402
 
 from firmware_models.lif import kernel  # noqa: E402
 from firmware_models.lif.kernel import LifParams, LifState, lif_step  # noqa: E402
-from neurochip import lfsr  # noqa: E402
-from neurochip.core import Core  # noqa: E402
-from neurochip.fixed import Arithmetic, RegisterOverflowError  # noqa: E402
-from neurochip.lfsr import CoreLfsr  # noqa: E402
-from neurochip.routing import RoutingTable  # noqa: E402
-from neurochip.spec import CoreSpec  # noqa: E402
-from neurochip.synapses import SynapseMemory  # noqa: E402
+from neurochip.hardware import lfsr  # noqa: E402
+from neurochip.hardware.core import Core  # noqa: E402
+from neurochip.hardware.fixed import Arithmetic, RegisterOverflowError  # noqa: E402
+from neurochip.hardware.lfsr import CoreLfsr  # noqa: E402
+from neurochip.hardware.routing import RoutingTable  # noqa: E402
+from neurochip.hardware.spec import CoreSpec  # noqa: E402
+from neurochip.hardware.synapses import SynapseMemory  # noqa: E402
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                       HealthCheck.data_too_large])

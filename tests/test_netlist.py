@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from firmware_models.lif.reference import LifPhysical
-from neurochip.netlist import (DenseConnectivity, FixedFanIn, FixedProbability,
+from neurochip.formats.netlist import (DenseConnectivity, FixedFanIn, FixedProbability,
                                ListConnectivity, Netlist, NetlistError, Normal, Population,
                                Probe, Projection, SpikeInput, expand, load_netlist,
                                netlist_from_dict, netlist_to_dict, save_netlist)

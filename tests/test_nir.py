@@ -1,4 +1,4 @@
-"""NIR import and export (``neurochip.nir_io``).
+"""NIR import and export (``neurochip.formats.nir``).
 
 Every graph here is written as a real ``.nir`` file with the ``nir`` package (shaped like
 what Norse, snnTorch, Sinabs and Rockpool export), loaded, and checked: shapes and
@@ -18,8 +18,8 @@ import pytest
 nir = pytest.importorskip("nir")
 h5py = pytest.importorskip("h5py")
 
-from neurochip.netlist import DcInput, netlist_from_dict
-from neurochip.nir_io import (
+from neurochip.formats.netlist import DcInput, netlist_from_dict
+from neurochip.formats.nir import (
     NEVER_FIRES_V_TH,
     SUPPORTED_TYPES,
     NirError,

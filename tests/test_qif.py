@@ -22,9 +22,9 @@ import scalar_model as sm
 from firmware_models.qif import QIF, QifParams, QifState, qif_step
 from firmware_models.qif.quantiser import error_interval, quantise, stationary_error
 from firmware_models.qif.reference import QifPhysical, simulate
-from neurochip.core import Core
-from neurochip.fixed import Arithmetic
-from neurochip.spec import CoreSpec, SpecError
+from neurochip.hardware.core import Core
+from neurochip.hardware.fixed import Arithmetic
+from neurochip.hardware.spec import CoreSpec, SpecError
 
 SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 mV, ms, pA, nS, pF = 1e-3, 1e-3, 1e-12, 1e-9, 1e-12

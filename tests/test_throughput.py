@@ -8,9 +8,9 @@ import subprocess
 import numpy as np
 import pytest
 
-from neurochip.energy import PRESETS, EnergyTable, tick_energy_pj
-from neurochip.throughput import summarise
-from neurochip.timing import Mesh, TickTiming
+from neurochip.hardware.energy import PRESETS, EnergyTable, tick_energy_pj
+from neurochip.lab.throughput import summarise
+from neurochip.hardware.timing import Mesh, TickTiming
 
 from test_cli import COMMAND
 

@@ -32,12 +32,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import router_sim  # noqa: E402
 
 from firmware_models.lif import LifParams  # noqa: E402
-from neurochip.chip import Chip, ChipSpec, CoreConfig  # noqa: E402
-from neurochip.mapping import place  # noqa: E402
-from neurochip.routing import RoutingTable  # noqa: E402
-from neurochip.spec import CoreSpec  # noqa: E402
-from neurochip.synapses import SynapseMemory  # noqa: E402
-from neurochip.timing import Mesh, TimingTable, link_schedule, tick_timing  # noqa: E402
+from neurochip.hardware.chip import Chip, ChipSpec, CoreConfig  # noqa: E402
+from neurochip.compiler.placement import place  # noqa: E402
+from neurochip.hardware.routing import RoutingTable  # noqa: E402
+from neurochip.hardware.spec import CoreSpec  # noqa: E402
+from neurochip.hardware.synapses import SynapseMemory  # noqa: E402
+from neurochip.hardware.timing import Mesh, TimingTable, link_schedule, tick_timing  # noqa: E402
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                       HealthCheck.data_too_large])
@@ -112,7 +112,7 @@ def test_link_schedule_equals_cycle_simulation(case):
 def test_compiled_link_schedule_equals_cycle_simulation(case):
     """The compiled backend's schedule (links served by merging their queues) against the
     same cycle-by-cycle simulation, with injections ordered per source as on the chip."""
-    from neurochip.compiled import fcfs_packets
+    from neurochip.hardware.compiled import fcfs_packets
 
     width, height, hop_x, hop_y, packets = case
     src, dst, inject = (np.array([p[k] for p in packets], dtype=np.int64).reshape(-1)

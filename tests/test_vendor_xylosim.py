@@ -4,7 +4,7 @@ source with ``pip install xylosim==0.1.3``; CI does not depend on it).
 
 Random networks (input, recurrent and output weights onto both synaptic currents,
 biases, every decay shift, thresholds small enough for many spikes per tick, input
-counts up to 15) run on xylosim's ``XyloLayer`` and on ``neurochip.dialects.
+counts up to 15) run on xylosim's ``XyloLayer`` and on ``neurochip.compiler.dialects.
 xylo_network``; every recorded register and every spike count must agree."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 
 xylosim = pytest.importorskip("xylosim.v2")
 
-from neurochip.dialects import xylo_network  # noqa: E402
+from neurochip.compiler.dialects import xylo_network  # noqa: E402
 
 
 def synapse_lists(weights: np.ndarray) -> list[list]:

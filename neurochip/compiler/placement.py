@@ -26,10 +26,10 @@ import numpy as np
 
 from firmware_models.base import FirmwareModel
 
-from .chip import Chip, ChipSpec, CoreConfig
-from .routing import RoutingTable
-from .spec import SpecError
-from .synapses import SynapseMemory
+from ..hardware.chip import Chip, ChipSpec, CoreConfig
+from ..hardware.routing import RoutingTable
+from ..hardware.spec import SpecError
+from ..hardware.synapses import SynapseMemory
 
 
 @dataclass(frozen=True)

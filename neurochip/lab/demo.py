@@ -20,9 +20,9 @@ from firmware_models.lif.error_bound import ErrorBound
 from firmware_models.lif.quantiser import QuantisedLif, quantise, quantise_weights
 from firmware_models.lif.reference import FloatTrace, LifPhysical, simulate
 
-from .core import Core, Recording
-from .spec import CoreSpec
-from .synapses import SynapseMemory
+from ..hardware.core import Core, Recording
+from ..hardware.spec import CoreSpec
+from ..hardware.synapses import SynapseMemory
 
 N_NEURONS = 8
 N_INPUTS = 16

@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .energy import EnergyTable, tick_energy_pj
-from .timing import Mesh, TickTiming
+from ..hardware.energy import EnergyTable, tick_energy_pj
+from ..hardware.timing import Mesh, TickTiming
 
 PORT_NAMES = ("+x", "-x", "+y", "-y")
 
@@ -153,10 +153,10 @@ def estimate_example(neurons: int, fanout: int, period: int, mesh: tuple[int, in
 
     The run goes in segments of 1000 ticks; ``progress(k)``, when given, is called with
     the ticks done after each."""
-    from .chip import ChipSpec
+    from ..hardware.chip import ChipSpec
     from .examples import random_network, sequential_placement
-    from .mapping import place
-    from .spec import CoreSpec
+    from ..compiler.placement import place
+    from ..hardware.spec import CoreSpec
 
     width, height = mesh
     n_cores = width * height

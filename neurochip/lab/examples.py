@@ -12,7 +12,7 @@ import numpy as np
 
 from firmware_models.lif import LifParams, LifState
 
-from .mapping import Network
+from ..compiler.placement import Network
 
 V_TH = 1000
 K_V = 5

@@ -9,7 +9,7 @@ import numpy as np
 from .fixed import OVERFLOW_CHECKS, OVERFLOW_MODES, ROUNDING_MODES, RegisterFormat
 
 
-# the neuron arithmetics a core can run (neurochip.dialects): the reference LIF, Loihi as
+# the neuron arithmetics a core can run (neurochip.compiler.dialects): the reference LIF, Loihi as
 # Lava's PyLifModelBitAcc models it, Xylo as xylosim models it
 DIALECTS = ("lif", "loihi", "xylo")
 
@@ -34,7 +34,7 @@ class CoreSpec:
     ``v_bits`` signed; ``v_th`` is ``v_bits - 1`` unsigned; ``alpha`` is
     ``theta_bits`` unsigned; noise mantissa width is 0..``noise_bits_max`` and its
     left shift 0..2**``shift_bits``-1. Delays are 1..2**``delay_bits``-1 ticks.
-    ``dialect`` names the neuron arithmetic (``DIALECTS``; ``neurochip.dialects``): a
+    ``dialect`` names the neuron arithmetic (``DIALECTS``; ``neurochip.compiler.dialects``): a
     ``Core`` or ``Chip`` built without an explicit firmware model runs that dialect's
     model, and the compiler quantises for it.
     """

@@ -49,9 +49,9 @@ from firmware_models.qif.quantiser import quantise as quantise_qif
 from firmware_models.qif.reference import Linearisation, QifPhysical
 from firmware_models.qif.reference import simulate as simulate_qif
 
-from .core import Core
-from .spec import CoreSpec
-from .synapses import SynapseMemory
+from ..hardware.core import Core
+from ..hardware.spec import CoreSpec
+from ..hardware.synapses import SynapseMemory
 
 __all__ = [
     "EXPERIMENTS",

@@ -34,10 +34,10 @@ from firmware_models.loihi import LOIHI
 from firmware_models.xylo import XYLO, XyloParams
 from firmware_models.xylo.kernel import MAX_OUTPUT_SPIKES, MAX_SPIKES
 
-from .core import Core
-from .routing import RoutingTable
-from .spec import DIALECTS, CoreSpec, SpecError
-from .synapses import SynapseMemory
+from ..hardware.core import Core
+from ..hardware.routing import RoutingTable
+from ..hardware.spec import DIALECTS, CoreSpec, SpecError
+from ..hardware.synapses import SynapseMemory
 
 DEFAULT_DIALECT = "lif"
 

@@ -24,7 +24,7 @@ Every body field is as narrow as the spec allows (a slot index is
 version, length or CRC is wrong, before it trusts any count; then counts beyond the
 capacities and any value the core cannot hold. ``write_chip_images`` / ``load_chip``
 store and boot a whole chip (one image per core plus a JSON manifest);
-``describe_image`` is the readable dump behind ``python -m neurochip.image IMAGE``.
+``describe_image`` is the readable dump behind ``python -m neurochip.formats.image IMAGE``.
 """
 
 from __future__ import annotations
@@ -40,12 +40,12 @@ from bitstring import Array, Bits, Reader, pack
 
 from firmware_models import MODELS as FIRMWARE
 
-from .chip import Chip, ChipSpec, CoreConfig
-from .core import validate_core
-from .routing import RoutingTable
-from .spec import CoreSpec, SpecError
-from .synapses import SynapseMemory
-from .timing import TimingTable
+from ..hardware.chip import Chip, ChipSpec, CoreConfig
+from ..hardware.core import validate_core
+from ..hardware.routing import RoutingTable
+from ..hardware.spec import CoreSpec, SpecError
+from ..hardware.synapses import SynapseMemory
+from ..hardware.timing import TimingTable
 
 __all__ = ["CoreImage", "ImageError", "MAGIC", "VERSION", "BodyWidths", "body_widths",
            "decode_core", "describe_image", "encode_core", "image_size_bits", "load_chip",
@@ -704,11 +704,11 @@ def describe_image(data: bytes, source: str = "<bytes>", show: int = 6) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m neurochip.image IMAGE...``: print each image's dump (exit 1 if one is
+    """``python -m neurochip.formats.image IMAGE...``: print each image's dump (exit 1 if one is
     refused)."""
     paths = sys.argv[1:] if argv is None else argv
     if not paths:
-        print("usage: python -m neurochip.image IMAGE...", file=sys.stderr)
+        print("usage: python -m neurochip.formats.image IMAGE...", file=sys.stderr)
         return 2
     status = 0
     try:

@@ -12,11 +12,11 @@ import os
 import re
 import sys
 
-from .dialects import CURRENT_REGISTER, DEFAULT_DIALECT, DIALECTS
-from .dialects import PRESETS as DIALECT_PRESETS
-from .energy import PRESETS
-from .fixed import ROUNDING_MODES, RegisterOverflowError
-from .spec import CoreSpec, SpecError
+from ..compiler.dialects import CURRENT_REGISTER, DEFAULT_DIALECT, DIALECTS
+from ..compiler.dialects import PRESETS as DIALECT_PRESETS
+from ..hardware.energy import PRESETS
+from ..hardware.fixed import ROUNDING_MODES, RegisterOverflowError
+from ..hardware.spec import CoreSpec, SpecError
 
 
 class UsageError(Exception):
@@ -183,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     ins = commands.add_parser("inspect", help="print a core image and its bits per field")
     ins.add_argument("image", nargs="+", type=input_file(), help="core image file(s) (.ncim)")
 
-    from .compare import add_compare_arguments
+    from ..lab.compare import add_compare_arguments
     add_compare_arguments(commands.add_parser(
         "compare", help="a netlist on the float reference and on the emulator under "
                         "several widths and rounding modes (docs/compare.md)"))
@@ -201,8 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _demo(args) -> int:
-    from .demo import DEMO_STAGES, N_INPUTS, N_NEURONS, plot_demo, run_demo, summary
-    from .progress import bar
+    from ..lab.demo import DEMO_STAGES, N_INPUTS, N_NEURONS, plot_demo, run_demo, summary
+    from ..lab.progress import bar
 
     if os.path.exists(args.out) and not args.force:
         raise UsageError(f"{args.out} exists; pass --force to overwrite it or --out to "
@@ -224,7 +224,7 @@ def _demo(args) -> int:
 
 
 def _throughput(args) -> int:
-    from .throughput import estimate_example, plot_report
+    from ..lab.throughput import estimate_example, plot_report
 
     if args.plot:
         for suffix in ("-core-load.png", "-cycles.png"):
@@ -248,7 +248,7 @@ def _throughput(args) -> int:
         if args.placement == "greedy":
             raise UsageError("--placement greedy is for netlists; the built-in network is "
                              "placed sequential or random")
-        from .progress import bar, to
+        from ..lab.progress import bar, to
         with bar(args.ticks, quiet=args.quiet, desc="throughput", unit="tick") as shown:
             report, mesh = estimate_example(
                 neurons=args.neurons, fanout=args.fanout, period=int(round(period)),
@@ -279,8 +279,8 @@ def _refuse_existing(*paths, force: bool) -> None:
 def _run(args) -> int:
     import numpy as np
 
-    from .compiler import compile_netlist, float_run
-    from .netlist import expand, load_netlist
+    from ..compiler.pipeline import compile_netlist, float_run
+    from ..formats.netlist import expand, load_netlist
 
     _refuse_existing(args.out, args.plot, force=args.force)
     if args.out and not args.out.endswith(".npz"):
@@ -296,7 +296,7 @@ def _run(args) -> int:
         ticks = args.ticks or expanded.ticks
     results: dict[str, np.ndarray] = {"dt": np.array(expanded.dt), "ticks": np.array(ticks)}
     if args.float and args.netlist.endswith(".nir"):
-        from .nir_io import run_float
+        from ..formats.nir import run_float
         net, x = _nir_input
         run = run_float(net, x)
         trace = run
@@ -313,7 +313,7 @@ def _run(args) -> int:
                                    partitioner=args.partitioner, dialect=args.dialect)
         if not args.quiet:
             print(compiled.report.format())
-        from .progress import bar, to
+        from ..lab.progress import bar, to
         current = CURRENT_REGISTER[args.dialect]
         record = ("spikes", "v", current) + (("theta",) if args.dialect == "lif" else ())
         with bar(ticks, quiet=args.quiet, desc="run", unit="tick") as shown:
@@ -356,9 +356,9 @@ def _load_nir_run(args):
     """A NIR graph as an expanded network with its input events, and the input array."""
     import numpy as np
 
-    from .compiler import with_input_events
-    from .netlist import expand
-    from .nir_io import load_nir
+    from ..compiler.pipeline import with_input_events
+    from ..formats.netlist import expand
+    from ..formats.nir import load_nir
 
     net = load_nir(args.netlist, dt=args.dt * 1e-3, reset=args.reset)
     if args.input:
@@ -382,8 +382,8 @@ def _load_nir_run(args):
 
 
 def _chip_spec_for(args):
-    from .chip import ChipSpec
-    from .compiler import roomy_core_spec
+    from ..hardware.chip import ChipSpec
+    from ..compiler.pipeline import roomy_core_spec
 
     widths = {"v_bits": 16, "i_bits": 16, **DIALECT_PRESETS[args.dialect]}
     widths.update({name: value for name, value in (("v_bits", args.v_bits),
@@ -400,9 +400,9 @@ def _chip_spec_for(args):
 def _compile(args) -> int:
     import json
 
-    from .compiler import compile_netlist
-    from .image import write_chip_images
-    from .netlist import load_netlist
+    from ..compiler.pipeline import compile_netlist
+    from ..formats.image import write_chip_images
+    from ..formats.netlist import load_netlist
 
     if os.path.isdir(args.out) and os.listdir(args.out) and not args.force:
         raise UsageError(f"{args.out} exists and is not empty; pass --force to replace its "
@@ -425,7 +425,7 @@ def _compile(args) -> int:
 
 
 def _experiment(args) -> int:
-    from .experiments import EXPERIMENTS, LEFT_OUT, output_path, run_experiment
+    from ..lab.experiments import EXPERIMENTS, LEFT_OUT, output_path, run_experiment
 
     if args.name in LEFT_OUT:
         raise UsageError(f"no experiment {args.name!r}: {LEFT_OUT[args.name]}")
@@ -436,7 +436,7 @@ def _experiment(args) -> int:
         raise UsageError(f"--out {args.out} is not a folder")
     names = list(EXPERIMENTS) if args.name == "all" else [args.name]
     _refuse_existing(*(output_path(name, args.out) for name in names), force=args.force)
-    from .progress import bar
+    from ..lab.progress import bar
     with bar(len(names), quiet=args.quiet, desc="experiment", unit="experiment") as shown:
         for name in names:
             shown.set_postfix_str(name)
@@ -446,12 +446,12 @@ def _experiment(args) -> int:
 
 
 def _compare(args) -> int:
-    from .compare import compare_command
+    from ..lab.compare import compare_command
     return compare_command(args, UsageError)
 
 
 def _inspect(args) -> int:
-    from .image import describe_image
+    from ..formats.image import describe_image
 
     for path in args.image:
         with open(path, "rb") as f:
@@ -480,10 +480,10 @@ def _raster(expanded, spikes, path: str) -> None:
 
 
 def _netlist_throughput(args, timing, energy, clock):
-    from .chip import ChipSpec
-    from .compiler import compile_netlist, roomy_core_spec
-    from .netlist import load_netlist
-    from .throughput import summarise
+    from ..hardware.chip import ChipSpec
+    from ..compiler.pipeline import compile_netlist, roomy_core_spec
+    from ..formats.netlist import load_netlist
+    from ..lab.throughput import summarise
 
     netlist = load_netlist(args.example)
     cores = args.mesh[0] * args.mesh[1]
@@ -493,7 +493,7 @@ def _netlist_throughput(args, timing, energy, clock):
         raise UsageError("--placement random is for the built-in network; a netlist is "
                          "placed sequential or greedy")
     compiled = compile_netlist(netlist, spec, partitioner=args.placement)
-    from .progress import bar, to
+    from ..lab.progress import bar, to
     with bar(args.ticks, quiet=args.quiet, desc="throughput", unit="tick") as shown:
         recording = compiled.run(args.ticks, record=("spikes",), timing=True,
                                  progress=to(shown))
@@ -508,7 +508,7 @@ def _note_first_compilation() -> None:
     """Say so on stderr when the compiled backend's kernel is not in numba's disk cache
     yet: the first run of an install compiles it, and is silent for ~15 s otherwise."""
     try:
-        from .compiled import kernel_cached
+        from ..hardware.compiled import kernel_cached
     except ImportError:  # no numba: the numpy backend runs, nothing to compile
         return
     if not kernel_cached():

@@ -1,7 +1,7 @@
 """One neuromorphic core on its own: neuron slots, synapse memory, axon buffer with
 delay slots, routing table (back to its own axons) and LFSR.
 
-The tick itself is ``neurochip.engine`` (the same code runs a whole chip); this class
+The tick itself is ``neurochip.hardware.engine`` (the same code runs a whole chip); this class
 validates one core's configuration against its ``CoreSpec`` and names things by core
 and slot.
 """

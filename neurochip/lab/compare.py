@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .fixed import ROUNDING_MODES, RegisterOverflowError
-from .spec import CoreSpec, SpecError
+from ..hardware.fixed import ROUNDING_MODES, RegisterOverflowError
+from ..hardware.spec import CoreSpec, SpecError
 
 DEFAULT_WINDOW = 5      # ticks: how far apart a float and an emulator spike may be matched
 DEFAULT_TAU = 10e-3     # s: the van Rossum kernel's time constant
@@ -285,7 +285,7 @@ def label_of(spec: CoreSpec) -> str:
 def base_spec(expanded, mesh: tuple[int, int] = (2, 2)) -> CoreSpec:
     """A core with room for the network spread over ``mesh``: ``n_slots`` the neurons per
     core, generous axons, synapse words and routing entries (as ``neurochip run``)."""
-    from .compiler import roomy_core_spec
+    from ..compiler.pipeline import roomy_core_spec
 
     cores = mesh[0] * mesh[1]
     delays = np.unique(np.maximum(expanded.delay_ticks(), 1)).size if expanded.delay.size else 1
@@ -304,7 +304,7 @@ def resolve_config(config, base: CoreSpec) -> CoreSpec:
                         f"{config!r}")
     changes = dict(config)
     if "dialect" in changes:
-        from .dialects import PRESETS, check_dialect
+        from ..compiler.dialects import PRESETS, check_dialect
         changes = {**PRESETS[check_dialect(changes["dialect"])], **changes}
     if "v_bits" in changes and "theta_bits" not in changes:
         changes["theta_bits"] = changes["v_bits"]
@@ -320,7 +320,7 @@ def sweep(v_bits: Sequence[int] = (16,), i_bits: Sequence[int] = (16,),
 
 
 def _expanded(netlist):
-    from .netlist import ExpandedNetwork, expand, load_netlist
+    from ..formats.netlist import ExpandedNetwork, expand, load_netlist
 
     if isinstance(netlist, ExpandedNetwork):
         return netlist
@@ -351,7 +351,7 @@ def realised_float_run(compiled, ticks: int | None = None, seed: int | None = No
 
     from firmware_models.lif.reference import simulate
 
-    from .synapses import row_words
+    from ..hardware.synapses import row_words
 
     ex, net, q = compiled.expanded, compiled.network, compiled.quantised
     ticks = ex.ticks if ticks is None else ticks
@@ -374,7 +374,7 @@ def realised_float_run(compiled, ticks: int | None = None, seed: int | None = No
     starts, biases = compiled.bias_schedule
     I_ext = np.zeros((ticks, n))
     bounds = [*[int(t) for t in starts], ticks]
-    from .dialects import dialect_quantiser
+    from ..compiler.dialects import dialect_quantiser
     encode = dialect_quantiser(compiled.dialect).with_bias
     for k in range(len(starts)):
         I_ext[min(bounds[k], ticks):min(bounds[k + 1], ticks)] = \
@@ -400,7 +400,7 @@ class _Reference:
     with ``reference="realised"`` each configuration gets its own float run."""
 
     def __init__(self, netlist, ticks, mesh, window, tau, base, reference="asked"):
-        from .compiler import float_run
+        from ..compiler.pipeline import float_run
 
         if reference not in REFERENCES:
             raise ValueError(f"reference must be one of {REFERENCES}, got {reference!r}")
@@ -424,8 +424,8 @@ class _Reference:
 
     def run(self, spec: CoreSpec, partitioner: str, backend, keep_traces: bool
             ) -> ComparisonResult:
-        from .chip import ChipSpec
-        from .compiler import compile_netlist
+        from ..hardware.chip import ChipSpec
+        from ..compiler.pipeline import compile_netlist
 
         ex, ticks, dt = self.ex, self.ticks, self.ex.dt
         info = {name: getattr(spec, name) for name in SPEC_FIELDS}
@@ -728,7 +728,7 @@ def _nonnegative_float(text: str) -> float:
 
 
 def _dialect_list(text: str) -> list[str]:
-    from .spec import DIALECTS
+    from ..hardware.spec import DIALECTS
 
     names = [t.strip() for t in text.split(",") if t.strip()]
     bad = [t for t in names if t not in DIALECTS]
@@ -741,7 +741,7 @@ def _dialect_list(text: str) -> list[str]:
 
 def add_compare_arguments(parser) -> None:
     """The options of ``neurochip compare`` (the parser ``cli`` made for the command)."""
-    from .cli import _mesh, _positive_float, _positive_int, input_file
+    from ..cli.app import _mesh, _positive_float, _positive_int, input_file
 
     parser.add_argument("netlist", type=input_file(".json", ".toml"),
                         help="netlist file (.json or .toml)")
@@ -792,7 +792,7 @@ def compare_command(args, usage_error: type[Exception] | None = None) -> int:
     raise ``usage_error`` (the caller's one-line, exit-2 error; pass the class from the
     module that catches it: under ``python -m neurochip.cli`` that is ``__main__``'s)."""
     if usage_error is None:
-        from .cli import UsageError as usage_error
+        from ..cli.app import UsageError as usage_error
 
     if args.plot:
         for suffix in ("-error.png", "-raster.png", "-traces.png"):

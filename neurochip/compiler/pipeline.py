@@ -27,12 +27,12 @@ import numpy as np
 
 from firmware_models.lif.quantiser import ParameterError, QuantisedLif, format_errors
 
-from .chip import Chip, ChipSpec
+from ..hardware.chip import Chip, ChipSpec
 from .dialects import DEFAULT_DIALECT, dialect_model, dialect_quantiser
-from .engine import Recording
-from .mapping import InputMap, Network, neuron_slots, place
-from .netlist import ExpandedNetwork, Netlist, expand
-from .spec import CoreSpec, SpecError
+from ..hardware.engine import Recording
+from .placement import InputMap, Network, neuron_slots, place
+from ..formats.netlist import ExpandedNetwork, Netlist, expand
+from ..hardware.spec import CoreSpec, SpecError
 
 PARTITIONERS = ("greedy", "sequential")
 
@@ -250,7 +250,7 @@ def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
                     dialect: str | None = None) -> CompiledNetwork:
     """Quantise, partition and route ``netlist`` onto a chip of ``spec``.
 
-    ``dialect`` (``neurochip.dialects``) picks the neuron arithmetic and its quantiser;
+    ``dialect`` (``neurochip.compiler.dialects``) picks the neuron arithmetic and its quantiser;
     by default ``spec.core.dialect``. The core spec should carry that dialect's widths
     (``dialect_spec``); a dialect other than the spec's is applied to it.
     """
@@ -369,7 +369,7 @@ def float_run(ex: ExpandedNetwork, ticks: int | None = None, seed: int | None = 
     delay = np.maximum(ex.delay_ticks(), 1)[order]
 
     def feedback(k, fired, future):
-        from .synapses import row_words
+        from ..hardware.synapses import row_words
         synapses, _ = row_words(pre_start, np.flatnonzero(fired))
         arrive = k + delay[synapses]
         keep = arrive < ticks
@@ -399,7 +399,7 @@ def with_input_events(ex: ExpandedNetwork, channel: np.ndarray, post: np.ndarray
     post, weight, delay = post[order], weight[order], delay[order].astype(np.int64)
     k, c = np.nonzero(counts)
     lengths = start[c + 1] - start[c]
-    from .synapses import ranges
+    from ..hardware.synapses import ranges
     syn = ranges(start[c], lengths)
     repeat = np.repeat(counts[k, c].astype(np.int64), lengths)
     tick = np.repeat(np.repeat(k, lengths) + delay[syn], repeat)
