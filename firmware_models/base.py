@@ -3,7 +3,7 @@
 A firmware model lives twice: as the integer program a core executes each tick
 (``step``) and as the floating-point model in physical units it approximates (its
 reference twin), joined by a quantiser. This package never imports the core: the core
-hands ``step`` an object with the ``Arithmetic`` interface below (``neurochip.fixed``
+hands ``step`` an object with the ``Arithmetic`` interface below (``neurochip.hardware.fixed``
 implements it), and ``spec`` is any object with the width attributes a model reads.
 """
 
