@@ -41,7 +41,7 @@ from bitstring import Array, Bits, Reader, pack
 from firmware_models import MODELS as FIRMWARE
 
 from ..hardware.chip import Chip, ChipSpec, CoreConfig
-from ..hardware.core import validate_core
+from ..hardware.validation import validate_core
 from ..hardware.routing import RoutingTable
 from ..hardware.spec import CoreSpec, SpecError
 from ..hardware.synapses import SynapseMemory

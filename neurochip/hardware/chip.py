@@ -21,7 +21,7 @@ import numpy as np
 from firmware_models.base import FirmwareModel
 from firmware_models import MODELS
 
-from .core import DEFAULT_LFSR_SEED, validate_core
+from .validation import DEFAULT_LFSR_SEED, validate_core
 from .engine import Activity, Engine, Layout, Recording
 from .routing import RoutingTable
 from .spec import CoreSpec, SpecError
