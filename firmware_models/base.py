@@ -129,7 +129,7 @@ class FirmwareModel:
     ``step(params, state, acc, random_words, arith) -> (state, fired)`` computes one
     tick for every slot; ``random_words`` is the LFSR output (one 32-bit word per slot)
     or ``None`` when no slot uses noise. ``param_formats(spec)`` gives the width of every
-    parameter field, ``init_state(params)`` the state after reset.
+    parameter field; the state after reset is ``state_type.zeros(n)`` (``SlotRecord``).
     ``idle(params, before, acc, fired)`` says which slots had nothing to do in a tick
     (the timing model charges them ``neuron_idle`` cycles instead of ``neuron_active``).
     ``load_compiled()`` returns the model's ``CompiledModel`` (numba), or ``None`` when
@@ -156,8 +156,6 @@ class FirmwareModel:
     state_type: type
     step: Callable[..., tuple[Any, np.ndarray]]
     param_formats: Callable[[Any], dict[str, FieldFormat]]
-    init_state: Callable[[Any], Any]
-    uses_noise: Callable[[Any], bool]
     idle: Callable[[Any, Any, np.ndarray, np.ndarray], np.ndarray]
     load_compiled: Callable[[], "CompiledModel | None"] = lambda: None
     registers: Callable[[Any], dict[str, RegisterFormat]] | None = None

@@ -35,7 +35,12 @@ def int_fields(record: str, n: int, values: dict) -> dict[str, np.ndarray]:
 
 
 class SlotRecord:
-    """Mixin for a frozen dataclass of per-slot arrays: its slot count and a selection."""
+    """Mixin for a frozen dataclass of per-slot arrays: its slot count, a selection, and
+    the all-zero record (a state record's value after reset)."""
+
+    @classmethod
+    def zeros(cls, n: int):
+        return cls(*(np.zeros(n, dtype=np.int64) for _ in fields(cls)))
 
     @property
     def n(self) -> int:

@@ -33,7 +33,7 @@ from functools import cached_property
 import numpy as np
 
 from ..base import Arithmetic, FieldFormat, FirmwareModel, compiled_twin
-from ..records import int_fields
+from ..records import SlotRecord, int_fields
 
 RESET_MODES = ("value", "subtract", "none")
 
@@ -92,17 +92,13 @@ class LifParams:
 
 
 @dataclass(frozen=True)
-class LifState:
+class LifState(SlotRecord):
     """Integer registers, one entry per slot (all ``int64``)."""
 
     i: np.ndarray
     v: np.ndarray
     theta: np.ndarray
     ref: np.ndarray
-
-    @classmethod
-    def zeros(cls, n: int) -> "LifState":
-        return cls(*(np.zeros(n, dtype=np.int64) for _ in range(4)))
 
 
 def param_formats(spec) -> dict[str, FieldFormat]:
@@ -164,10 +160,6 @@ def lif_step(p: LifParams, s: LifState, acc: np.ndarray, random_words: np.ndarra
     return LifState(i, v, theta, ref), fired
 
 
-def init_state(params: LifParams) -> LifState:
-    return LifState.zeros(params.n)
-
-
 def is_idle(p: LifParams, before: LifState, acc: np.ndarray, fired: np.ndarray) -> np.ndarray:
     """Slots at rest (all registers 0) whose summed input is 0 (events that cancel count
     as none), with no bias, no noise and no spike: the tick leaves them as they were."""
@@ -181,8 +173,6 @@ LIF = FirmwareModel(
     state_type=LifState,
     step=lif_step,
     param_formats=param_formats,
-    init_state=init_state,
-    uses_noise=lambda params: params.noisy,
     idle=is_idle,
     load_compiled=lambda: compiled_twin(__package__),
 )

@@ -64,15 +64,11 @@ class LoihiParams(SlotRecord):
 
 
 @dataclass(frozen=True)
-class LoihiState:
+class LoihiState(SlotRecord):
     """Integer registers, one entry per slot (all ``int64``)."""
 
     u: np.ndarray
     v: np.ndarray
-
-    @classmethod
-    def zeros(cls, n: int) -> "LoihiState":
-        return cls(np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64))
 
 
 def registers(spec) -> dict[str, RegisterFormat]:
@@ -112,10 +108,6 @@ def loihi_step(p: LoihiParams, s: LoihiState, acc: np.ndarray, random_words,
     return LoihiState(u, v), fired
 
 
-def init_state(params: LoihiParams) -> LoihiState:
-    return LoihiState.zeros(params.n)
-
-
 def is_idle(p: LoihiParams, before: LoihiState, acc, fired: np.ndarray) -> np.ndarray:
     """Slots at rest (``u = v = 0``) with no input, no bias and no spike."""
     return (before.u == 0) & (before.v == 0) & (acc == 0) & (p.bias_mant == 0) & ~fired
@@ -127,8 +119,6 @@ LOIHI = FirmwareModel(
     state_type=LoihiState,
     step=loihi_step,
     param_formats=param_formats,
-    init_state=init_state,
-    uses_noise=lambda params: False,
     idle=is_idle,
     registers=registers,
     load_compiled=lambda: compiled_twin(__package__),

@@ -36,6 +36,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from ..base import Arithmetic, FieldFormat, FirmwareModel
+from ..records import SlotRecord
 
 
 @dataclass(frozen=True)
@@ -85,16 +86,12 @@ class QifParams:
 
 
 @dataclass(frozen=True)
-class QifState:
+class QifState(SlotRecord):
     """Integer registers, one entry per slot (all ``int64``)."""
 
     i: np.ndarray
     v: np.ndarray
     ref: np.ndarray
-
-    @classmethod
-    def zeros(cls, n: int) -> QifState:
-        return cls(*(np.zeros(n, dtype=np.int64) for _ in range(3)))
 
 
 def param_formats(spec) -> dict[str, FieldFormat]:
@@ -128,10 +125,6 @@ def qif_step(p: QifParams, s: QifState, acc: np.ndarray, random_words: np.ndarra
     return QifState(i, v, ref), fired
 
 
-def init_state(params: QifParams) -> QifState:
-    return QifState.zeros(params.n)
-
-
 def is_idle(p: QifParams, before: QifState, acc: np.ndarray, fired: np.ndarray) -> np.ndarray:
     """Slots at rest (``v = 0`` is a fixed point of the quadratic leak) with no input,
     no bias and no spike: the tick leaves them as they were."""
@@ -145,7 +138,5 @@ QIF = FirmwareModel(
     state_type=QifState,
     step=qif_step,
     param_formats=param_formats,
-    init_state=init_state,
-    uses_noise=lambda params: False,
     idle=is_idle,
 )

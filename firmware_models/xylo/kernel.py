@@ -63,18 +63,13 @@ class XyloParams(SlotRecord):
             threshold=threshold, bias=bias, max_spikes=max_spikes)))
 
 
-
 @dataclass(frozen=True)
-class XyloState:
+class XyloState(SlotRecord):
     """Integer registers, one entry per slot (all ``int64``)."""
 
     isyn1: np.ndarray
     isyn2: np.ndarray
     v: np.ndarray
-
-    @classmethod
-    def zeros(cls, n: int) -> "XyloState":
-        return cls(*(np.zeros(n, dtype=np.int64) for _ in range(3)))
 
 
 def registers(spec) -> dict[str, RegisterFormat]:
@@ -119,10 +114,6 @@ def xylo_step(p: XyloParams, s: XyloState, events: SynapticEvents, random_words,
     return XyloState(isyn1, isyn2, v), count
 
 
-def init_state(params: XyloParams) -> XyloState:
-    return XyloState.zeros(params.n)
-
-
 def is_idle(p: XyloParams, before: XyloState, events: SynapticEvents,
             fired: np.ndarray) -> np.ndarray:
     """Slots at rest (all registers 0) whose input sums to 0, with no bias and no spike."""
@@ -137,8 +128,6 @@ XYLO = FirmwareModel(
     state_type=XyloState,
     step=xylo_step,
     param_formats=param_formats,
-    init_state=init_state,
-    uses_noise=lambda params: False,
     idle=is_idle,
     registers=registers,
     targets=2,

@@ -18,11 +18,11 @@ Presets (sources in docs/throughput.md):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
-from .timing import MINUS_X, PLUS_X, TickTiming, TimingTable
+from .timing import MINUS_X, PLUS_X, TickTiming, TimingTable, check_cost_fields
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,7 @@ class EnergyTable:
     static_mw_per_core: float = 0.0
 
     def __post_init__(self):
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if not isinstance(value, (int, float)) or not value >= 0:
-                raise ValueError(f"EnergyTable.{f.name} must be a non-negative number, "
-                                 f"got {value!r}")
+        check_cost_fields(self, (int, float), "a non-negative number")
 
 
 @dataclass(frozen=True)

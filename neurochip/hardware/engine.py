@@ -163,7 +163,7 @@ class Engine:
                                 f"1..2**32-1 (zero locks the LFSR), got {seed!r}")
         self.arith = Arithmetic(model_registers(model, spec), spec.overflow, spec.rounding,
                                 spec.overflow_check, locate=layout.locate)
-        self._state = model.init_state(params)
+        self._state = model.state_type.zeros(params.n)
         self.buffer = AxonBuffer(layout.n_axons, spec.delay_bits)
         noise_bits = getattr(params, "noise_bits", np.zeros(layout.n_slots, np.int64))
         noisy_cores = np.bincount(layout.slot_core, weights=noise_bits != 0,

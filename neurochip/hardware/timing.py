@@ -45,6 +45,14 @@ import numpy as np
 PLUS_X, MINUS_X, PLUS_Y, MINUS_Y = range(4)
 
 
+def check_cost_fields(table, types: tuple[type, ...], what: str) -> None:
+    """Every field of a cost table (cycles or energies per operation) is a number >= 0."""
+    for f in fields(table):
+        value = getattr(table, f.name)
+        if not isinstance(value, types) or not value >= 0:
+            raise ValueError(f"{type(table).__name__}.{f.name} must be {what}, got {value!r}")
+
+
 @dataclass(frozen=True)
 class TimingTable:
     """Cycles per operation of the emulated micro-architecture (docs/timing.md)."""
@@ -59,11 +67,7 @@ class TimingTable:
     hop_y: int = 1
 
     def __post_init__(self):
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if not isinstance(value, (int, np.integer)) or value < 0:
-                raise ValueError(f"TimingTable.{f.name} must be a non-negative integer number "
-                                 f"of cycles, got {value!r}")
+        check_cost_fields(self, (int, np.integer), "a non-negative integer number of cycles")
         if self.hop_x < 1 or self.hop_y < 1:
             raise ValueError("TimingTable.hop_x and hop_y must be at least 1 cycle")
 
