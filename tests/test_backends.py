@@ -2,7 +2,7 @@
 
 Both backends run the same tick (``neurochip.hardware.engine.Engine.tick`` with
 ``firmware_models.lif.kernel.lif_step`` and ``neurochip.hardware.timing.tick_timing``, versus
-``neurochip.hardware.compiled.run_kernel`` with ``firmware_models.lif.compiled.lif_step_compiled``);
+``neurochip.hardware.tick_kernel.run_kernel`` with ``firmware_models.lif.compiled.lif_step_compiled``);
 nothing here is taken on trust from either: every check compares the two.
 
 * ``Core``: random ``CoreSpec`` (v/i widths 6-32, theta 4-32, ref 1-6, w 2-12 with a

@@ -112,7 +112,7 @@ def test_link_schedule_equals_cycle_simulation(case):
 def test_compiled_link_schedule_equals_cycle_simulation(case):
     """The compiled backend's schedule (links served by merging their queues) against the
     same cycle-by-cycle simulation, with injections ordered per source as on the chip."""
-    from neurochip.hardware.compiled import fcfs_packets
+    from neurochip.hardware.tick_kernel import fcfs_packets
 
     width, height, hop_x, hop_y, packets = case
     src, dst, inject = (np.array([p[k] for p in packets], dtype=np.int64).reshape(-1)
