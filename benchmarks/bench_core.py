@@ -1,4 +1,4 @@
-"""Emulator speed on one core: the network of DESIGN §6 at 1,000 and 10,000 neurons.
+"""Emulator speed on one core: the benchmark network (100 random synapses per neuron, ~27 Hz) at 1,000 and 10,000 neurons.
 
 The network is ``neurochip.lab.examples.random_network``: each neuron has 100 random
 synapses (its spikes reach 100 random slots through one routing entry to its own axon,
@@ -88,7 +88,7 @@ def main() -> None:
         print(f"{backend}: first call in this process (load or compile) "
               f"{warm_up(backend, args.dialect):.2f} s")
         results += [measure(n, args.ticks, backend, dialect=args.dialect) for n in sizes]
-    brian2_cython = 3.8e7  # DESIGN §6, 1,000 neurons, this machine
+    brian2_cython = 3.8e7  # Brian2 2.9 cython runtime, 1,000 neurons, measured on this 2-core machine (docs/performance.md)
     for r in results:
         print(f"{r['backend']:>8} {r['neurons']:>7} neurons: {r['spikes']} spikes "
               f"({r['rate_hz']} Hz), "

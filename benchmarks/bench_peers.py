@@ -1,4 +1,4 @@
-"""The emulator against Brian2 on the benchmark network of DESIGN §6, in one run here.
+"""The emulator against Brian2 on the benchmark network (1,000 LIF neurons × 100 random synapses, ~27 Hz; docs/performance.md), in one run here.
 
 Reproduce (Brian2 is a benchmark-only extra, never a dependency of the package; it
 needs ``numpy<2.4``, so it gets its own virtualenv beside the project's ``.venv``)::

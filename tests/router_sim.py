@@ -1,5 +1,5 @@
 """Brute-force models of the chip's timing, written from the docstring of
-``neurochip/timing.py`` alone (no code of the library is used here).
+``neurochip/hardware/timing.py`` alone (no code of the library is used here).
 
 * ``simulate_mesh``: the mesh router, cycle by cycle. Every packet waits at a router for
   its next link (X first, then Y); each directed link starts at most one packet per

@@ -1,7 +1,7 @@
 """An independent scalar oracle of the core's integer arithmetic and of one tick.
 
 Everything here works on plain Python ints (arbitrary precision, no numpy in the
-arithmetic) and is written from the mathematical definitions in DESIGN.md §3, the
+arithmetic) and is written from the mathematical definitions in docs/tick.md, the
 module docstrings of ``neurochip.hardware.fixed`` / ``neurochip.hardware.lfsr`` / ``neurochip.hardware.routing`` /
 ``neurochip.hardware.synapses`` and ``firmware_models.lif.kernel`` -- not by copying their code:
 

@@ -1,4 +1,4 @@
-"""The integer LIF against its float twin: the provable error bound (DESIGN §3, issue 2.5b).
+"""The integer LIF against its float twin: the provable error bound (docs/error-bounds.md).
 
 The float reference runs with the parameters the registers realise
 (``quantise(...).realised``), fed the same synaptic events with the realised weights, so

@@ -2,7 +2,7 @@
 
 * ``link_schedule`` (the closed-form FCFS schedule iterated to a fixed point) against
   ``router_sim.simulate_mesh`` (a cycle-by-cycle simulation of the routers written from
-  the docstring of ``neurochip/timing.py``): random meshes 1..4 × 1..4, hop latencies
+  the docstring of ``neurochip/hardware/timing.py``): random meshes 1..4 × 1..4, hop latencies
   1..3, 0..60 packets; every packet's arrival cycle, every hop's start cycle and every
   link's packet count agree.
 * ``tick_timing`` from random counts against ``router_sim.tick_model``: every phase end,

@@ -1,4 +1,4 @@
-"""``CoreSpec``: every width, mode and capacity of one emulated core (DESIGN §3)."""
+"""``CoreSpec``: every width, mode and capacity of one emulated core (docs/tick.md)."""
 
 from __future__ import annotations
 

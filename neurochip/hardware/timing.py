@@ -1,4 +1,4 @@
-"""Cycle-accurate timing of a tick on a mesh of cores (DESIGN §4).
+"""Cycle-accurate timing of a tick on a mesh of cores (docs/timing.md).
 
 The micro-architecture (docs/timing.md has a worked example):
 
