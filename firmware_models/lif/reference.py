@@ -333,6 +333,33 @@ def decay_factors(p: LifPhysical, dt: float, method: str = "exact"):
     raise ValueError(f"method must be one of {METHODS}, got {method!r}")
 
 
+def _run_length(dt, ticks, method: str) -> tuple[float, int]:
+    """``dt`` as a positive finite float and ``ticks`` as an int >= 0, or a named error."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    try:
+        dt = float(dt)
+    except (TypeError, ValueError):
+        raise ValueError(f"dt must be a positive number of seconds, got {dt!r}") from None
+    if not (dt > 0 and math.isfinite(dt)):
+        raise ValueError(f"dt must be positive and finite, got {dt!r}")
+    if isinstance(ticks, bool) or int(ticks) != ticks or ticks < 0:
+        raise ValueError(f"ticks must be a non-negative integer, got {ticks!r}")
+    return dt, int(ticks)
+
+
+def _fire(q: LifPhysical, fired, V, ref, Theta, codes, ref_ticks):
+    """The reset of the neurons that fired: ``V`` by their mode (value, subtract the
+    threshold above rest, none), the refractory count, the threshold's jump ``alpha``."""
+    threshold = q.V_th + Theta
+    V = np.where(fired & (codes == 0), q.V_reset, V)
+    V = np.where(fired & (codes == 1), V - (threshold - q.E_L), V)
+    ref = np.where(fired, ref_ticks, ref)
+    if np.any(q.alpha):
+        Theta = np.where(fired, Theta + q.alpha, Theta)
+    return V, ref, Theta
+
+
 def simulate(p: LifPhysical, dt: float, ticks: int, *, n: int | None = None,
              syn_input: np.ndarray | None = None,
              I_ext: np.ndarray | None = None,
@@ -359,17 +386,7 @@ def simulate(p: LifPhysical, dt: float, ticks: int, *, n: int | None = None,
     ``n`` defaults to what the parameters / inputs say (1 when nothing does).
     The tick loop is in Python, every tick vectorised over neurons.
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    try:
-        dt = float(dt)
-    except (TypeError, ValueError):
-        raise ValueError(f"dt must be a positive number of seconds, got {dt!r}") from None
-    if not (dt > 0 and math.isfinite(dt)):
-        raise ValueError(f"dt must be positive and finite, got {dt!r}")
-    if isinstance(ticks, bool) or int(ticks) != ticks or ticks < 0:
-        raise ValueError(f"ticks must be a non-negative integer, got {ticks!r}")
-    ticks = int(ticks)
+    dt, ticks = _run_length(dt, ticks, method)
     n = _infer_n(p, n, {"syn_input": syn_input, "I_ext": I_ext, "noise": noise,
                         "V0": V0, "I0": I0, "Theta0": Theta0})
     q = p.broadcast(n)
@@ -381,17 +398,12 @@ def simulate(p: LifPhysical, dt: float, ticks: int, *, n: int | None = None,
     Theta = _initial("Theta0", Theta0, 0.0, n)
 
     a_m, a_s, a_th = decay_factors(q, dt, method)
-    if method == "exact":
-        drive_gain = q.R * (1.0 - a_m)        # volts per ampere over one tick
-    else:
-        drive_gain = dt / q.C
+    drive_gain = q.R * (1.0 - a_m) if method == "exact" else dt / q.C  # V per A in a tick
     ref_ticks = np.rint(q.T_ref / dt).astype(np.int64)
     codes = q.reset_codes(n)
-    by_value, by_subtract = codes == 0, codes == 1
     noisy = bool(np.any(q.sigma > 0))
     noise_scale = q.sigma * math.sqrt(dt)
     rng = np.random.default_rng(seed) if noisy else None
-    adaptive = bool(np.any(q.alpha))
 
     out_V = np.empty((ticks, n))
     out_I = np.empty((ticks, n))
@@ -421,14 +433,9 @@ def simulate(p: LifPhysical, dt: float, ticks: int, *, n: int | None = None,
         V = np.where(refractory, V, integrated)
         ref = ref - refractory
         Theta = a_th * Theta
-        threshold = q.V_th + Theta
-        fired = ~refractory & (V >= threshold)
+        fired = ~refractory & (V >= q.V_th + Theta)
         if fired.any():
-            V = np.where(fired & by_value, q.V_reset, V)
-            V = np.where(fired & by_subtract, V - (threshold - q.E_L), V)
-            ref = np.where(fired, ref_ticks, ref)
-            if adaptive:
-                Theta = np.where(fired, Theta + q.alpha, Theta)
+            V, ref, Theta = _fire(q, fired, V, ref, Theta, codes, ref_ticks)
         out_V[k], out_I[k], out_Theta[k], out_spikes[k] = V, I, Theta, fired
         if feedback is not None:
             feedback(k, fired, future)
@@ -441,6 +448,22 @@ def _scalar(p: LifPhysical, name: str) -> float:
         raise ValueError(f"LifPhysical.{name} must be a scalar for the event-driven solver "
                          f"(one neuron), got {np.size(value)} values")
     return float(np.asarray(value).reshape(()))
+
+
+def _current_pieces(steps) -> list[tuple[float, float]]:
+    """``steps`` as ``(t_start, I)`` floats: starting at 0, strictly increasing, finite."""
+    pieces = [(float(t), float(i)) for t, i in steps]
+    if not pieces:
+        raise ValueError("steps must contain at least one (t_start, I) piece")
+    if pieces[0][0] != 0.0:
+        raise ValueError(f"steps must start at t = 0, got t_start={pieces[0][0]!r}")
+    for (t_a, _), (t_b, _) in itertools.pairwise(pieces):
+        if not t_b > t_a:
+            raise ValueError(f"steps must have strictly increasing t_start, got {t_a!r} then "
+                             f"{t_b!r}")
+    if not all(math.isfinite(t) and math.isfinite(i) for t, i in pieces):
+        raise ValueError("steps must be finite")
+    return pieces
 
 
 def spike_times_step_current(p: LifPhysical, steps: Sequence[tuple[float, float]],
@@ -486,17 +509,7 @@ def spike_times_step_current(p: LifPhysical, steps: Sequence[tuple[float, float]
     t_end = float(t_end)
     if not (t_end > 0 and math.isfinite(t_end)):
         raise ValueError(f"t_end must be positive and finite, got {t_end!r}")
-    pieces = [(float(t), float(i)) for t, i in steps]
-    if not pieces:
-        raise ValueError("steps must contain at least one (t_start, I) piece")
-    if pieces[0][0] != 0.0:
-        raise ValueError(f"steps must start at t = 0, got t_start={pieces[0][0]!r}")
-    for (t_a, _), (t_b, _) in itertools.pairwise(pieces):
-        if not t_b > t_a:
-            raise ValueError(f"steps must have strictly increasing t_start, got {t_a!r} then "
-                             f"{t_b!r}")
-    if not all(math.isfinite(t) and math.isfinite(i) for t, i in pieces):
-        raise ValueError("steps must be finite")
+    pieces = _current_pieces(steps)
     V = E_L if V0 is None else float(V0)
     if not math.isfinite(V):
         raise ValueError(f"V0 must be finite, got {V0!r}")
