@@ -12,11 +12,10 @@ import pytest
 from firmware_models.lif.quantiser import leak_shift
 from neurochip import CoreSpec
 from neurochip.hardware.chip import ChipSpec
+from neurochip.cli.compare import add_compare_arguments, compare_command
 from neurochip.lab.compare import (
-    add_compare_arguments,
     base_spec,
     compare,
-    compare_command,
     first_difference,
     first_difference_per_neuron,
     match_spikes,

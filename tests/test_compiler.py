@@ -8,8 +8,8 @@ import pytest
 from firmware_models.lif.quantiser import quantise
 from neurochip import CoreSpec, SpecError
 from neurochip.hardware.chip import ChipSpec
-from neurochip.compiler.pipeline import (compile_netlist, greedy_partition, inter_core_entries,
-                                sequential_partition)
+from neurochip.compiler.partition import greedy_partition, inter_core_entries, sequential_partition
+from neurochip.compiler.pipeline import compile_netlist
 from neurochip.formats.netlist import netlist_from_dict
 
 LIF = {"C": 160e-12, "g_L": 10e-9, "E_L": -0.07, "V_th": -0.05, "V_reset": -0.065,

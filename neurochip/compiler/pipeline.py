@@ -25,16 +25,20 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from firmware_models.lif.quantiser import ParameterError, QuantisedLif, format_errors
+from firmware_models.lif.quantiser import QuantisedLif
 
 from ..hardware.chip import Chip, ChipSpec
 from .dialects import DEFAULT_DIALECT, dialect_model, dialect_quantiser
 from ..hardware.engine import Recording
+from .partition import PARTITIONERS, greedy_partition, inter_core_entries, sequential_partition
 from .placement import InputMap, Network, neuron_slots, place
+from .report import CompileReport, CoreUse
 from ..formats.netlist import ExpandedNetwork, Netlist, expand
 from ..hardware.spec import CoreSpec, SpecError
 
-PARTITIONERS = ("greedy", "sequential")
+__all__ = ["PARTITIONERS", "CompileReport", "CompiledNetwork", "CoreUse", "compile_netlist",
+           "float_run", "greedy_partition", "inter_core_entries", "roomy_core_spec",
+           "sequential_partition", "with_input_events"]
 
 
 def roomy_core_spec(slots: int, n_cores: int, distinct_delays: int = 4, **fields) -> CoreSpec:
@@ -46,136 +50,6 @@ def roomy_core_spec(slots: int, n_cores: int, distinct_delays: int = 4, **fields
                        "synapse_words": 1 << 20, "routing_entries": 1 << 16,
                        "max_fanout": max(16, n_cores * max(distinct_delays, 4)),
                        "ref_bits": 8, **fields})
-
-
-# ====================================================================== partitioning
-def sequential_partition(n: int, n_cores: int, slots: int) -> np.ndarray:
-    """Neurons in index order, filling each core's slots before the next core."""
-    if n > n_cores * slots:
-        raise SpecError(f"the network has {n} neurons, the chip has {n_cores} cores × {slots} "
-                        f"slots = {n_cores * slots} (short by {n - n_cores * slots} slots)")
-    per_core = -(-n // n_cores)  # spread evenly rather than filling the first cores
-    return np.arange(n) // per_core
-
-
-def inter_core_entries(core_of: np.ndarray, pre: np.ndarray, post: np.ndarray,
-                       delay: np.ndarray) -> int:
-    """Routing entries that leave their core: one per (neuron, other core, delay)."""
-    n_cores = int(core_of.max()) + 1 if core_of.size else 1
-    span = int(delay.max()) + 1 if delay.size else 1
-    keys = np.unique((pre.astype(np.int64) * n_cores + core_of[post]) * span + delay)
-    source, dest = np.divmod(keys // span, n_cores)
-    return int(np.count_nonzero(core_of[source] != dest))
-
-
-def greedy_partition(n: int, pre: np.ndarray, post: np.ndarray, n_cores: int, slots: int,
-                     rounds: int = 20, seed: int = 0) -> np.ndarray:
-    """Label propagation under a slot capacity, started from contiguous blocks.
-
-    Each round, every neuron counts its synapses (in and out) per core and wants the core
-    with the most; moves are granted in order of gain while the target core holds fewer
-    than its limit (the slot capacity, and 20 % above an even share so that no core
-    becomes the chip's bottleneck). Stops when a round moves no neuron.
-    """
-    core_of = sequential_partition(n, n_cores, slots)
-    if n_cores == 1 or pre.size == 0:
-        return core_of
-    # keep the cores balanced (within 20 % of an even share) as well as within capacity
-    limit = min(slots, max(int(np.ceil(1.2 * n / n_cores)), int(np.bincount(core_of).max())))
-    rng = np.random.default_rng(seed)
-    ends = np.concatenate([pre, post])
-    others = np.concatenate([post, pre])
-    for _ in range(rounds):
-        links = np.zeros((n, n_cores), dtype=np.int64)
-        np.add.at(links, (ends, core_of[others]), 1)
-        best = np.argmax(links + rng.random(links.shape) * 0.5, axis=1)
-        gain = links[np.arange(n), best] - links[np.arange(n), core_of]
-        movers = np.flatnonzero((best != core_of) & (gain > 0))
-        if movers.size == 0:
-            break
-        movers = movers[np.argsort(-gain[movers], kind="stable")]
-        load = np.bincount(core_of, minlength=n_cores)
-        moved = 0
-        for j in movers:  # build time, not a hot path: at most n per round
-            target = best[j]
-            if load[target] < limit:
-                load[core_of[j]] -= 1
-                load[target] += 1
-                core_of[j] = target
-                moved += 1
-        if moved == 0:
-            break
-    return core_of
-
-
-# ====================================================================== report
-@dataclass(frozen=True)
-class CoreUse:
-    core: int
-    slots: int
-    axons: int
-    synapse_words: int
-    routing_entries: int
-
-
-@dataclass(frozen=True)
-class CompileReport:
-    partitioner: str
-    capacities: dict[str, int]
-    cores: tuple[CoreUse, ...]
-    parameter_errors: tuple[ParameterError, ...]
-    weight_error: ParameterError
-    weights_clipped: int
-    weights_zeroed: int
-    w_exp: int
-    delays_rounded: int
-    inter_core_entries: int
-    inter_core_entries_sequential: int
-
-    @property
-    def inter_core_ratio(self) -> float:
-        """Inter-core routing entries of this partition over those of contiguous blocks."""
-        base = self.inter_core_entries_sequential
-        return self.inter_core_entries / base if base else 1.0
-
-    def format(self) -> str:
-        cap = self.capacities
-        lines = ["per-core use (of capacity):",
-                 f"{'core':>5} {'slots':>14} {'axons':>14} {'synapse words':>18} "
-                 f"{'routing entries':>18}"]
-        for c in self.cores:
-            lines.append(
-                f"{c.core:>5} {_used(c.slots, cap['n_slots']):>14} "
-                f"{_used(c.axons, cap['n_axons']):>14} "
-                f"{_used(c.synapse_words, cap['synapse_words']):>18} "
-                f"{_used(c.routing_entries, cap['routing_entries']):>18}")
-        lines += ["", "quantisation (asked → realised):", format_errors(
-            (*self.parameter_errors, self.weight_error)),
-            f"weights: exponent {self.w_exp}, {self.weights_clipped} clipped, "
-            f"{self.weights_zeroed} rounded to zero; {self.delays_rounded} delays rounded "
-            f"to whole ticks",
-            f"partition ({self.partitioner}): {self.inter_core_entries} routing entries leave "
-            f"their core, {self.inter_core_entries_sequential} with contiguous blocks "
-            f"(ratio {self.inter_core_ratio:.3f})"]
-        return "\n".join(lines)
-
-    def to_dict(self) -> dict:
-        def error(e: ParameterError) -> dict:
-            return {"name": e.name, "unit": e.unit, "max_relative": e.max_relative,
-                    "mean_relative": e.mean_relative}
-        return {"partitioner": self.partitioner, "capacities": self.capacities,
-                "cores": [vars(c) for c in self.cores],
-                "parameters": [error(e) for e in self.parameter_errors],
-                "weights": {**error(self.weight_error), "clipped": self.weights_clipped,
-                            "zeroed": self.weights_zeroed, "w_exp": self.w_exp},
-                "delays_rounded": self.delays_rounded,
-                "inter_core_entries": self.inter_core_entries,
-                "inter_core_entries_sequential": self.inter_core_entries_sequential,
-                "inter_core_ratio": self.inter_core_ratio}
-
-
-def _used(used: int, capacity: int) -> str:
-    return f"{used} ({100 * used / capacity:.0f}%)"
 
 
 # ====================================================================== compiled network
@@ -245,6 +119,7 @@ class CompiledNetwork:
                          self.chip.overflow_counts, [t for p in pieces for t in p.timing])
 
 
+# ====================================================================== compiling
 def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
                     partitioner: str = "greedy", seed: int = 0,
                     dialect: str | None = None) -> CompiledNetwork:
@@ -262,8 +137,39 @@ def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
     model, dq = dialect_model(dialect), dialect_quantiser(dialect)
     ex = netlist if isinstance(netlist, ExpandedNetwork) else expand(netlist)
     core_spec = spec.core
+    starts, total_current = _bias_schedule(ex)
+    q, biases = _quantise_neurons(ex, dq, core_spec, total_current)
+    channel_neuron, channel_weight, event_channel = _input_channels(ex)
+    qw, delay_ticks, delays_rounded = _quantise_synapses(ex, dq, q, core_spec,
+                                                         channel_neuron, channel_weight)
+    readout = np.bincount(ex.pre.astype(np.int64), minlength=ex.n) == 0
+    params = dq.for_network(dq.with_bias(q.params, biases[0]), readout)
+    w_syn, w_in = qw.w[:ex.weight.size], qw.w[ex.weight.size:]
+    net = Network(params, ex.pre.astype(np.int64), ex.post.astype(np.int64), w_syn,
+                  delay_ticks, qw.w_exp, np.arange(channel_neuron.size, dtype=np.int64),
+                  channel_neuron.astype(np.int64), w_in, int(channel_neuron.size))
+    core_of, crossing, crossing_sequential = _partition(net, ex.n, spec, partitioner, seed)
+    chip, input_map = place(net, core_of, spec, model=model,
+                            inputs_first=model.accumulation == "sequential")
+    slot_of = neuron_slots(core_of, spec.n_cores)
+    report = CompileReport(
+        partitioner=partitioner,
+        capacities={"n_slots": core_spec.n_slots, "n_axons": core_spec.n_axons,
+                    "synapse_words": core_spec.synapse_words,
+                    "routing_entries": core_spec.routing_entries},
+        cores=_core_uses(chip, spec.n_cores), parameter_errors=q.errors,
+        weight_error=qw.error, weights_clipped=qw.clipped, weights_zeroed=qw.zeroed,
+        w_exp=qw.w_exp, delays_rounded=delays_rounded,
+        inter_core_entries=crossing, inter_core_entries_sequential=crossing_sequential)
+    return CompiledNetwork(chip, ex, q, core_of, slot_of, input_map,
+                           (ex.event_tick.astype(np.int64), event_channel),
+                           (starts, biases), report, net, dialect)
+
+
+def _bias_schedule(ex: ExpandedNetwork) -> tuple[np.ndarray, np.ndarray]:
+    """Bias over time: the segments' start ticks, and per segment and neuron the
+    population's ``I_bias`` plus the dc/step currents in force (A)."""
     n = ex.n
-    # bias over time: the population's I_bias plus dc/step currents, per segment
     boundaries = sorted({0, *[int(t) for src in ex.currents for t in src.start_ticks]})
     starts = np.array(boundaries, dtype=np.int64)
     currents = np.zeros((starts.size, n))
@@ -272,8 +178,14 @@ def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
             step = int(np.searchsorted(src.start_ticks, tick, side="right") - 1)
             if step >= 0:
                 currents[s, src.neurons] += src.amplitudes[step]
-    total_current = ex.params.broadcast(n).I_bias + currents
-    # each population gets its own voltage scale, coarse enough for its largest current
+    return starts, ex.params.broadcast(n).I_bias + currents
+
+
+def _quantise_neurons(ex: ExpandedNetwork, dq, core_spec: CoreSpec,
+                      total_current: np.ndarray) -> tuple[QuantisedLif, np.ndarray]:
+    """The neurons quantised, each population with its own voltage scale coarse enough
+    for its largest current, and the bias registers per segment (refused when a bias
+    does not fit its register)."""
     groups = [ex.slice(name) for name in ex.names]
     q = dq.quantise_groups(ex.params, ex.dt, core_spec, groups,
                            current_span=np.max(np.abs(total_current), axis=0))
@@ -282,14 +194,17 @@ def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
     if biases.size and (biases.min() < lo or biases.max() > hi):
         j = int(np.argwhere((biases < lo) | (biases > hi))[0][1])
         worst = biases[:, j][np.argmax(np.abs(biases[:, j]))]
-        field = (f"the {core_spec.v_bits}-bit field" if dialect == "lif"
-                 else f"the {dialect} bias")
+        register = (f"the {core_spec.v_bits}-bit field" if core_spec.dialect == "lif"
+                    else f"the {core_spec.dialect} bias")
         raise SpecError(f"neuron {j}: its input current needs a bias register of "
-                        f"{int(worst)} LSB, beyond {field} ({lo}..{hi}); widen the "
+                        f"{int(worst)} LSB, beyond {register} ({lo}..{hi}); widen the "
                         f"membrane (v_bits)")
-    biases = biases.astype(np.int64)
+    return q, biases.astype(np.int64)
 
-    # input channels: one per (neuron, distinct weight); every event is one on its channel
+
+def _input_channels(ex: ExpandedNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Input channels, one per (neuron, distinct weight): each channel's neuron and
+    weight, and the channel of every input event."""
     if ex.event_neuron.size:
         keys, event_channel = np.unique(
             np.stack([ex.event_neuron, ex.event_weight.view(np.int64)]), axis=1,
@@ -297,14 +212,17 @@ def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
         event_channel = event_channel.ravel().astype(np.int64)
     else:
         keys, event_channel = np.zeros((2, 0), np.int64), np.zeros(0, np.int64)
-    channel_neuron = keys[0].astype(np.int64)
-    channel_weight = keys[1].view(np.float64)
+    return keys[0].astype(np.int64), keys[1].view(np.float64), event_channel
 
-    # weights: recurrent synapses and input channels share one exponent
+
+def _quantise_synapses(ex: ExpandedNetwork, dq, q: QuantisedLif, core_spec: CoreSpec,
+                       channel_neuron: np.ndarray, channel_weight: np.ndarray):
+    """The weights of recurrent synapses and input channels, quantised with one shared
+    exponent, and the delays in whole ticks (at least 1; refused beyond the delay field),
+    with the number of delays that were rounded."""
     all_weights = np.concatenate([ex.weight, channel_weight])
     all_post = np.concatenate([ex.post, channel_neuron]).astype(np.int64)
     qw = dq.quantise_weights(all_weights, dq.weight_lsb(q)[all_post], core_spec)
-    w_syn, w_in = qw.w[:ex.weight.size], qw.w[ex.weight.size:]
     delay_ticks = np.maximum(ex.delay_ticks(), 1)
     delays_rounded = int(np.count_nonzero(np.abs(ex.delay / ex.dt - delay_ticks) > 1e-9))
     if delay_ticks.size and delay_ticks.max() > core_spec.max_delay:
@@ -312,14 +230,14 @@ def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
         raise SpecError(f"synapse {s} (neuron {int(ex.pre[s])} -> {int(ex.post[s])}): delay "
                         f"{ex.delay[s]:g} s is {int(delay_ticks[s])} ticks, beyond the "
                         f"{core_spec.delay_bits}-bit delay field (max {core_spec.max_delay})")
+    return qw, delay_ticks, delays_rounded
 
-    readout = np.bincount(ex.pre.astype(np.int64), minlength=n) == 0
-    params = dq.for_network(dq.with_bias(q.params, biases[0]), readout)
-    net = Network(params, ex.pre.astype(np.int64), ex.post.astype(np.int64), w_syn,
-                  delay_ticks, qw.w_exp, np.arange(channel_neuron.size, dtype=np.int64),
-                  channel_neuron.astype(np.int64), w_in, int(channel_neuron.size))
 
-    slots = core_spec.n_slots
+def _partition(net: Network, n: int, spec: ChipSpec, partitioner: str, seed: int
+               ) -> tuple[np.ndarray, int, int]:
+    """Neuron -> core, and the routing entries that leave their core with it and with
+    contiguous blocks: the greedy partition is kept only where it is better."""
+    slots = spec.core.n_slots
     sequential = sequential_partition(n, spec.n_cores, slots)
     core_of = sequential
     crossing = crossing_sequential = inter_core_entries(sequential, net.pre, net.post,
@@ -329,12 +247,14 @@ def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
         crossing_candidate = inter_core_entries(candidate, net.pre, net.post, net.delay)
         if crossing_candidate < crossing_sequential:  # never worse than contiguous blocks
             core_of, crossing = candidate, crossing_candidate
-    chip, input_map = place(net, core_of, spec, model=model,
-                            inputs_first=model.accumulation == "sequential")
-    slot_of = neuron_slots(core_of, spec.n_cores)
+    return core_of, crossing, crossing_sequential
 
+
+def _core_uses(chip: Chip, n_cores: int) -> tuple[CoreUse, ...]:
+    """What each core of the placed chip uses of its slots, axons, synapse words and
+    routing entries."""
     uses = []
-    for c in range(spec.n_cores):
+    for c in range(n_cores):
         engine = chip.engine
         lay = chip.layout
         s0, s1 = lay.slot_start[c], lay.slot_start[c + 1]
@@ -342,20 +262,10 @@ def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
         words = int(engine.synapses.row_start[a1] - engine.synapses.row_start[a0])
         entries = int(engine.entry_start[s1] - engine.entry_start[s0])
         uses.append(CoreUse(c, int(s1 - s0), int(a1 - a0), words, entries))
-    report = CompileReport(
-        partitioner=partitioner,
-        capacities={"n_slots": slots, "n_axons": core_spec.n_axons,
-                    "synapse_words": core_spec.synapse_words,
-                    "routing_entries": core_spec.routing_entries},
-        cores=tuple(uses), parameter_errors=q.errors, weight_error=qw.error,
-        weights_clipped=qw.clipped, weights_zeroed=qw.zeroed, w_exp=qw.w_exp,
-        delays_rounded=delays_rounded,
-        inter_core_entries=crossing, inter_core_entries_sequential=crossing_sequential)
-    return CompiledNetwork(chip, ex, q, core_of, slot_of, input_map,
-                           (ex.event_tick.astype(np.int64), event_channel),
-                           (starts, biases), report, net, dialect)
+    return tuple(uses)
 
 
+# ====================================================================== float reference, inputs
 def float_run(ex: ExpandedNetwork, ticks: int | None = None, seed: int | None = None):
     """The netlist on the float reference (``reference.simulate``), recurrence included:
     a spike in tick ``k`` adds its synapses' weights to the current in tick

@@ -1,0 +1,126 @@
+"""Argument types of the ``neurochip`` command, its parser class and its usage error.
+
+Every type raises ``argparse.ArgumentTypeError`` with a one-line message; ``_Parser``
+turns every parse error into a ``UsageError`` (one line on stderr, exit code 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+
+from ..hardware.fixed import ROUNDING_MODES
+from ..hardware.spec import DIALECTS
+
+
+class UsageError(Exception):
+    """A bad argument or value: reported on one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line instead of usage + message
+        raise UsageError(message)
+
+
+# ====================================================================== numbers
+def bounded(convert, what: str, *, above: float | None = None, at_least: float | None = None):
+    """An argparse type: ``convert(text)`` (``int`` or ``float``), finite and ``> above``
+    or ``>= at_least``; anything else is refused with "expected WHAT, got TEXT"."""
+    def check(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or (isinstance(value, float) and not math.isfinite(value)) \
+                or (above is not None and not value > above) \
+                or (at_least is not None and not value >= at_least):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+    return check
+
+
+positive_int = bounded(int, "a positive integer", above=0)
+nonnegative_int = bounded(int, "an integer >= 0", at_least=0)
+positive_float = bounded(float, "a positive number", above=0)
+nonnegative_float = bounded(float, "a number >= 0", at_least=0)
+
+
+def frequency(text: str) -> float:
+    """A clock frequency in Hz: ``100MHz``, ``1GHz``, ``2.5e8`` (``k``, ``M``, ``G``)."""
+    match = re.fullmatch(r"\s*([0-9.]+(?:e[+-]?\d+)?)\s*([kMG]?)(?:Hz)?\s*", text)
+    if not match:
+        raise argparse.ArgumentTypeError(
+            f"expected a frequency such as 100MHz, 1GHz or 2.5e8, got {text!r}")
+    value = float(match.group(1)) * {"": 1, "k": 1e3, "M": 1e6, "G": 1e9}[match.group(2)]
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive frequency, got {text!r}")
+    return value
+
+
+def mesh(text: str) -> tuple[int, int]:
+    """A mesh of cores, ``WIDTHxHEIGHT`` such as ``4x4``."""
+    match = re.fullmatch(r"(\d+)x(\d+)", text)
+    if not match or int(match.group(1)) < 1 or int(match.group(2)) < 1:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 4x4, got {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+# ====================================================================== files, names
+def input_file(*suffixes: str):
+    """An argparse type: the path of an existing file ending in one of ``suffixes``."""
+    def check(text: str) -> str:
+        if suffixes and not text.lower().endswith(suffixes):
+            raise argparse.ArgumentTypeError(
+                f"expected a {' or '.join(suffixes)} file, got {text!r}")
+        if not os.path.isfile(text):
+            raise argparse.ArgumentTypeError(f"no such file: {text!r}")
+        return text
+    return check
+
+
+def override(text: str) -> tuple[str, float]:
+    """One table entry overridden: ``NAME=NUMBER``."""
+    name, sep, value = text.partition("=")
+    try:
+        return name.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected NAME=NUMBER, got {text!r}") from None
+
+
+# ====================================================================== comma lists
+def _items(text: str) -> list[str]:
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def int_list(text: str) -> list[int]:
+    """Comma-separated integers, at least one: ``8,10,12``."""
+    try:
+        values = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers such as 8,10,12, got {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected at least one integer, got {text!r}")
+    return values
+
+
+def rounding_list(text: str) -> list[str]:
+    """Comma-separated rounding modes (``ROUNDING_MODES``), at least one."""
+    values = _items(text)
+    bad = [x for x in values if x not in ROUNDING_MODES]
+    if bad or not values:
+        raise argparse.ArgumentTypeError(
+            f"expected rounding modes from {', '.join(ROUNDING_MODES)}, got {text!r}")
+    return values
+
+
+def dialect_list(text: str) -> list[str]:
+    """Comma-separated dialects (``DIALECTS``), at least one; repeats dropped."""
+    names = _items(text)
+    bad = [t for t in names if t not in DIALECTS]
+    if bad or not names:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list from "
+                                         f"{','.join(DIALECTS)}, got {text!r}")
+    return list(dict.fromkeys(names))

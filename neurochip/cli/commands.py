@@ -1,0 +1,320 @@
+"""The handlers of the ``neurochip`` commands, one per command: each takes the parsed
+arguments and returns the exit code; bad values raise ``UsageError`` (exit code 2).
+``neurochip compare`` is ``cli.compare``."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from ..compiler.dialects import CURRENT_REGISTER
+from ..compiler.dialects import PRESETS as DIALECT_PRESETS
+from ..hardware.energy import PRESETS
+from ..hardware.spec import CoreSpec, SpecError
+from .args import UsageError
+
+
+def demo_command(args) -> int:
+    from ..lab.demo import DEMO_STAGES, N_INPUTS, N_NEURONS, plot_demo, run_demo, summary
+    from ..lab.progress import bar
+
+    if os.path.exists(args.out) and not args.force:
+        raise UsageError(f"{args.out} exists; pass --force to overwrite it or --out to "
+                         f"choose another file")
+    try:
+        spec = CoreSpec(n_slots=N_NEURONS, n_axons=N_INPUTS, synapse_words=1024,
+                        v_bits=args.v_bits, i_bits=args.i_bits, rounding=args.rounding)
+    except SpecError as error:
+        raise UsageError(str(error).replace("CoreSpec.v_bits", "--v-bits")
+                         .replace("CoreSpec.i_bits", "--i-bits")) from None
+    with bar(DEMO_STAGES, quiet=args.quiet, desc="demo", unit="stage") as shown:
+        result = run_demo(ticks=args.ticks, dt=args.dt * 1e-3, spec=spec,
+                          progress=shown.update)
+    plot_demo(result, args.out)
+    if not args.quiet:
+        print(summary(result))
+        print(f"plot: {os.path.abspath(args.out)}")
+    return 0
+
+
+def throughput_command(args) -> int:
+    from ..lab.throughput import estimate_example, plot_report
+
+    if args.plot:
+        for suffix in ("-core-load.png", "-cycles.png"):
+            if os.path.exists(args.plot + suffix) and not args.force:
+                raise UsageError(f"{args.plot + suffix} exists; pass --force to overwrite it "
+                                 f"or choose another --plot prefix")
+    preset = PRESETS[args.preset]
+    try:
+        timing = dataclasses.replace(preset.timing, **{k: int(v) for k, v in args.timing})
+        energy = dataclasses.replace(preset.energy, **dict(args.energy))
+    except TypeError as error:
+        name = str(error).split("'")[1] if "'" in str(error) else str(error)
+        raise UsageError(f"unknown timing or energy entry {name!r}") from None
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    period = 1e3 / (args.rate * args.dt)
+    if period < 2:
+        raise UsageError(f"--rate {args.rate:g} Hz is too fast for --dt {args.dt:g} ms")
+    clock = args.clock or preset.clock_hz
+    if args.example == "random":
+        if args.placement == "greedy":
+            raise UsageError("--placement greedy is for netlists; the built-in network is "
+                             "placed sequential or random")
+        from ..lab.progress import bar, to
+        with bar(args.ticks, quiet=args.quiet, desc="throughput", unit="tick") as shown:
+            report, mesh = estimate_example(
+                neurons=args.neurons, fanout=args.fanout, period=int(round(period)),
+                mesh=args.mesh, ticks=args.ticks, dt_s=args.dt * 1e-3, timing=timing,
+                energy=energy, clock_hz=clock, placement=args.placement,
+                progress=to(shown))
+    elif args.example.endswith((".json", ".toml")):
+        if not os.path.isfile(args.example):
+            raise UsageError(f"no such file: {args.example!r}")
+        report, mesh = _netlist_throughput(args, timing, energy, clock)
+    else:
+        raise UsageError(f"expected 'random' or a netlist file (.json/.toml), got "
+                         f"{args.example!r}")
+    print(report.to_json() if args.json else report.format_table())
+    if args.plot:
+        for path in plot_report(report, mesh, args.plot):
+            if not args.json and not args.quiet:
+                print(f"plot: {os.path.abspath(path)}")
+    return 0
+
+
+def _refuse_existing(*paths, force: bool) -> None:
+    for path in paths:
+        if path and os.path.exists(path) and not force:
+            raise UsageError(f"{path} exists; pass --force to overwrite it")
+
+
+def run_command(args) -> int:
+    import numpy as np
+
+    from ..compiler.pipeline import float_run
+    from ..formats.netlist import expand, load_netlist
+
+    _refuse_existing(args.out, args.plot, force=args.force)
+    if args.out and not args.out.endswith(".npz"):
+        raise UsageError(f"--out must name a .npz file, got {args.out!r}")
+    _nir_input = None
+    if args.netlist.endswith(".nir"):
+        expanded, _nir_input = _load_nir_run(args)
+        ticks = args.ticks or expanded.ticks
+    else:
+        if args.input:
+            raise UsageError("--input is for NIR graphs; a netlist holds its own inputs")
+        expanded = expand(load_netlist(args.netlist))
+        ticks = args.ticks or expanded.ticks
+    results: dict[str, np.ndarray] = {"dt": np.array(expanded.dt), "ticks": np.array(ticks)}
+    if args.float and args.netlist.endswith(".nir"):
+        from ..formats.nir import run_float
+        net, x = _nir_input
+        run = run_float(net, x)
+        trace = run
+        traces = {"spikes": run.spikes, "v": run.V, "i": run.I_syn}
+        units = {"v": "V", "i": "A"}
+        summary = f"float reference: {int(run.spikes.sum())} spikes in {ticks} ticks"
+    elif args.float:
+        trace = float_run(expanded, ticks)
+        traces = {"spikes": trace.spikes, "v": trace.V, "i": trace.I_syn, "theta": trace.Theta}
+        units = {"v": "V", "i": "A", "theta": "V"}
+        summary = f"float reference: {int(trace.spikes.sum())} spikes in {ticks} ticks"
+    else:
+        traces, units, summary = _emulate(args, expanded, ticks, results)
+    missing = set()
+    for probe in expanded.probes:
+        for name in probe.record:
+            if name not in traces:  # a dialect without this register (theta)
+                missing.add(name)
+                continue
+            results[f"{probe.population}.{name}"] = traces[name][:, probe.start:probe.stop]
+    if missing and not args.quiet:
+        print(f"not recorded: {', '.join(sorted(missing))} (no such register in the "
+              f"{args.dialect} dialect)")
+    print(summary)
+    if args.out:
+        np.savez_compressed(args.out, **results)
+        print(f"recordings: {os.path.abspath(args.out)} ({', '.join(sorted(results))}; "
+              f"units {units})")
+    if args.plot:
+        _raster(expanded, traces["spikes"], args.plot)
+        print(f"plot: {os.path.abspath(args.plot)}")
+    return 0
+
+
+def _emulate(args, expanded, ticks: int, results: dict) -> tuple[dict, dict, str]:
+    """``neurochip run`` on the emulator: the traces in volts and amps, their units and
+    the summary line; the raw registers go into ``results`` (``registers.NAME``)."""
+    from ..compiler.pipeline import compile_netlist
+    from ..lab.progress import bar, to
+
+    compiled = compile_netlist(expanded, _chip_spec_for(args),
+                               partitioner=args.partitioner, dialect=args.dialect)
+    if not args.quiet:
+        print(compiled.report.format())
+    current = CURRENT_REGISTER[args.dialect]
+    record = ("spikes", "v", current) + (("theta",) if args.dialect == "lif" else ())
+    with bar(ticks, quiet=args.quiet, desc="run", unit="tick") as shown:
+        recording = compiled.run(ticks, record=record, backend=args.backend,
+                                 progress=to(shown))
+    scales = compiled.quantised.scales
+    traces = {"spikes": recording.spikes, "v": scales.volts(recording["v"]),
+              "i": scales.amps(recording[current])}
+    if "theta" in record:
+        traces["theta"] = recording["theta"] * scales.v_lsb
+    for name in record[1:]:
+        results_key = f"registers.{name}"
+        results[results_key] = recording[name]
+    units = {"v": "V", "i": "A", "theta": "V"}
+    summary = (f"emulator: {int(recording.spikes.sum())} spikes in {ticks} ticks on "
+               f"{args.mesh[0]}×{args.mesh[1]} cores; overflows "
+               f"{sum(recording.overflow.values())}")
+    return traces, units, summary
+
+
+def _load_nir_run(args):
+    """A NIR graph as an expanded network with its input events, and the input array."""
+    import numpy as np
+
+    from ..compiler.pipeline import with_input_events
+    from ..formats.netlist import expand
+    from ..formats.nir import load_nir
+
+    net = load_nir(args.netlist, dt=args.dt * 1e-3, reset=args.reset)
+    if args.input:
+        data = np.load(args.input)
+        if hasattr(data, "files"):
+            if len(data.files) != 1:
+                raise UsageError(f"{args.input}: expected one array, found "
+                                 f"{', '.join(data.files)}")
+            data = data[data.files[0]]
+        x = net.input_array(data)
+    else:
+        x = np.zeros((args.ticks or 100, net.n_inputs))
+    ticks = args.ticks or x.shape[0]
+    if x.shape[0] < ticks:
+        x = np.concatenate([x, np.zeros((ticks - x.shape[0], x.shape[1]))])
+    expanded = expand(net.netlist_for(ticks))
+    if not args.float:
+        expanded = with_input_events(expanded, net.input_channel, net.input_post,
+                                     net.input_weight, net.input_delay, x[:ticks])
+    return expanded, (net, x[:ticks])
+
+
+def _chip_spec_for(args):
+    from ..hardware.chip import ChipSpec
+    from ..compiler.pipeline import roomy_core_spec
+
+    widths = {"v_bits": 16, "i_bits": 16, **DIALECT_PRESETS[args.dialect]}
+    widths.update({name: value for name, value in (("v_bits", args.v_bits),
+                                                   ("i_bits", args.i_bits)) if value})
+    try:
+        core = roomy_core_spec(args.slots, args.mesh[0] * args.mesh[1],
+                               **{**widths, "theta_bits": widths["v_bits"]})
+    except SpecError as error:
+        raise UsageError(str(error).replace("CoreSpec.v_bits", "--v-bits")
+                         .replace("CoreSpec.i_bits", "--i-bits")) from None
+    return ChipSpec(*args.mesh, core=core)
+
+
+def compile_command(args) -> int:
+    import json
+
+    from ..compiler.pipeline import compile_netlist
+    from ..formats.image import write_chip_images
+    from ..formats.netlist import load_netlist
+
+    if os.path.isdir(args.out) and os.listdir(args.out) and not args.force:
+        raise UsageError(f"{args.out} exists and is not empty; pass --force to replace its "
+                         f"images and report")
+    compiled = compile_netlist(load_netlist(args.netlist), _chip_spec_for(args),
+                               partitioner=args.partitioner, dialect=args.dialect)
+    chip = compiled.chip
+    paths = write_chip_images(chip.spec, dict(enumerate(chip.configs)), args.out,
+                              overwrite=args.force)
+    report = compiled.report
+    with open(os.path.join(args.out, "report.txt"), "w") as f:
+        f.write(report.format() + "\n")
+    with open(os.path.join(args.out, "report.json"), "w") as f:
+        json.dump(report.to_dict(), f, indent=1)
+    if not args.quiet:
+        print(report.format())
+        print(f"wrote {len(paths) - 1} core images, manifest.json, report.txt and report.json "
+              f"to {os.path.abspath(args.out)}")
+    return 0
+
+
+def experiment_command(args) -> int:
+    from ..lab.experiments import EXPERIMENTS, LEFT_OUT, output_path, run_experiment
+
+    if args.name in LEFT_OUT:
+        raise UsageError(f"no experiment {args.name!r}: {LEFT_OUT[args.name]}")
+    if args.name != "all" and args.name not in EXPERIMENTS:
+        raise UsageError(f"unknown experiment {args.name!r}; choose from "
+                         f"{', '.join(EXPERIMENTS)} or all")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise UsageError(f"--out {args.out} is not a folder")
+    names = list(EXPERIMENTS) if args.name == "all" else [args.name]
+    _refuse_existing(*(output_path(name, args.out) for name in names), force=args.force)
+    from ..lab.progress import bar
+    with bar(len(names), quiet=args.quiet, desc="experiment", unit="experiment") as shown:
+        for name in names:
+            shown.set_postfix_str(name)
+            run_experiment(name, args.out, force=True, quiet=args.quiet)
+            shown.update()
+    return 0
+
+
+def inspect_command(args) -> int:
+    from ..formats.image import describe_image
+
+    for path in args.image:
+        with open(path, "rb") as f:
+            print(describe_image(f.read(), path))
+    return 0
+
+
+def _raster(expanded, spikes, path: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for k, name in enumerate(expanded.names):
+        part = spikes[:, expanded.slice(name)]
+        t, j = np.nonzero(part)
+        ax.scatter((t + 1) * expanded.dt * 1e3, j + expanded.offsets[name], s=2,
+                   color=f"C{k}", label=name)
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel("neuron")
+    ax.legend(loc="upper right", markerscale=4)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _netlist_throughput(args, timing, energy, clock):
+    from ..hardware.chip import ChipSpec
+    from ..compiler.pipeline import compile_netlist, roomy_core_spec
+    from ..formats.netlist import load_netlist
+    from ..lab.throughput import summarise
+
+    netlist = load_netlist(args.example)
+    cores = args.mesh[0] * args.mesh[1]
+    spec = ChipSpec(*args.mesh, core=roomy_core_spec(-(-netlist.n // cores), cores),
+                    timing=timing, clock_hz=clock)
+    if args.placement == "random":
+        raise UsageError("--placement random is for the built-in network; a netlist is "
+                         "placed sequential or greedy")
+    compiled = compile_netlist(netlist, spec, partitioner=args.placement)
+    from ..lab.progress import bar, to
+    with bar(args.ticks, quiet=args.quiet, desc="throughput", unit="tick") as shown:
+        recording = compiled.run(args.ticks, record=("spikes",), timing=True,
+                                 progress=to(shown))
+    return summarise(recording.timing, spec.mesh, int(recording.spikes.sum()), netlist.dt,
+                     clock, energy), spec.mesh
+

@@ -1,0 +1,150 @@
+"""``neurochip compare``: a netlist on the float reference and on the emulator under
+several widths and rounding modes (``neurochip.lab.compare``, docs/compare.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from ..hardware.fixed import ROUNDING_MODES
+from ..hardware.spec import CoreSpec, SpecError
+from ..lab.compare import (DEFAULT_METRIC, DEFAULT_TAU, DEFAULT_WINDOW, REFERENCES,
+                           SEARCH_METRICS, compare, expanded_network, format_table,
+                           format_value, plot_comparison, smallest_passing, sweep)
+from .args import (UsageError, dialect_list, input_file, int_list, mesh, nonnegative_float,
+                   nonnegative_int, positive_float, positive_int, rounding_list)
+
+
+def add_compare_arguments(parser) -> None:
+    """The options of ``neurochip compare`` (the parser ``cli`` made for the command)."""
+    parser.add_argument("netlist", type=input_file(".json", ".toml"),
+                        help="netlist file (.json or .toml)")
+    parser.add_argument("--v-bits", type=int_list, default=[16], metavar="LIST",
+                        help="membrane widths, e.g. 8,10,12,16 (16); theta follows")
+    parser.add_argument("--i-bits", type=int_list, default=[16], metavar="LIST",
+                        help="current widths (16)")
+    parser.add_argument("--w-bits", type=int_list, default=[8], metavar="LIST",
+                        help="weight mantissa widths (8)")
+    parser.add_argument("--rounding", type=rounding_list, default=["floor"], metavar="LIST",
+                        help=f"rounding modes from {','.join(ROUNDING_MODES)} (floor)")
+    parser.add_argument("--dialects", type=dialect_list, default=["lif"], metavar="LIST",
+                        help="neuron arithmetics side by side, from lif,loihi,xylo (lif); "
+                             "the width and rounding lists sweep the reference LIF, Loihi "
+                             "and Xylo run at their chips' widths")
+    parser.add_argument("--ticks", type=positive_int,
+                        help="ticks to run (the netlist's duration)")
+    parser.add_argument("--mesh", type=mesh, default=(2, 2), help="cores as WxH (2x2)")
+    parser.add_argument("--partitioner", choices=["greedy", "sequential"], default="greedy")
+    parser.add_argument("--window", type=nonnegative_int, default=DEFAULT_WINDOW,
+                        help=f"spike matching window in ticks ({DEFAULT_WINDOW})")
+    parser.add_argument("--tau", type=positive_float, default=DEFAULT_TAU * 1e3,
+                        help=f"van Rossum time constant in ms ({DEFAULT_TAU * 1e3:g})")
+    parser.add_argument("--tolerance", type=nonnegative_float,
+                        help="report the smallest --v-bits whose --metric is at most this, "
+                             "per combination of the other options")
+    parser.add_argument("--metric", choices=SEARCH_METRICS, default=DEFAULT_METRIC,
+                        help=f"what --tolerance bounds ({DEFAULT_METRIC})")
+    parser.add_argument("--reference", choices=REFERENCES, default="asked",
+                        help="float reference: the netlist's parameters as asked, or what "
+                             "each configuration's registers realise (asked)")
+    parser.add_argument("--backend", choices=["compiled", "numpy"],
+                        help="emulator backend (compiled when numba is installed)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--plot", metavar="PREFIX", help="write PREFIX-error.png, "
+                        "PREFIX-raster.png and PREFIX-traces.png")
+    parser.add_argument("--show", type=int, default=0, metavar="N",
+                        help="configuration (0-based, in table order) the raster and traces "
+                             "show (0)")
+    parser.add_argument("--force", action="store_true", help="overwrite existing plot files")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bar, no header or plot lines: the table (or JSON) "
+                             "alone")
+
+
+def compare_command(args, usage_error: type[Exception] | None = None) -> int:
+    """``neurochip compare``: exit 0, or 1 when no configuration could run. Bad values
+    raise ``usage_error`` (the caller's one-line, exit-2 error; by default ``UsageError``,
+    the one ``neurochip.cli.main`` catches)."""
+    usage_error = usage_error or UsageError
+    if args.plot:
+        for suffix in ("-error.png", "-raster.png", "-traces.png"):
+            if os.path.exists(args.plot + suffix) and not args.force:
+                raise usage_error(f"{args.plot + suffix} exists; pass --force to overwrite it "
+                                  f"or choose another --plot prefix")
+    configs = _configs(args, usage_error)
+    ex = expanded_network(args.netlist)
+    if args.ticks is not None and args.ticks > ex.ticks:
+        raise usage_error(f"--ticks must be at most the netlist's duration, {ex.ticks} ticks")
+    from ..lab.progress import bar
+    with bar(len(configs), quiet=args.quiet, desc="compare", unit="config") as shown:
+        results = compare(ex, configs, mesh=args.mesh, ticks=args.ticks, window=args.window,
+                          tau=args.tau * 1e-3, partitioner=args.partitioner,
+                          backend=args.backend, keep_traces=bool(args.plot),
+                          reference=args.reference, progress=lambda r: shown.update())
+    search = None
+    if args.tolerance is not None:
+        search = smallest_passing(results, args.tolerance, args.metric)
+    paths = []
+    if args.plot and results[args.show].ok:
+        paths = plot_comparison(results, args.plot, show=args.show)
+    if args.json:
+        _print_json(args, ex, results, search, paths)
+    else:
+        _print_table(args, ex, results, search, paths)
+    return 0 if any(r.ok for r in results) else 1
+
+
+def _configs(args, usage_error: type[Exception]) -> list[dict]:
+    """The configurations the options ask for, every width checked before anything runs
+    (out of range: a usage error naming the option)."""
+    configs = []
+    for dialect in getattr(args, "dialects", ["lif"]):
+        configs += sweep(args.v_bits, args.i_bits, args.w_bits, args.rounding) \
+            if dialect == "lif" else [{"dialect": dialect}]
+    if args.plot and not -len(configs) <= args.show < len(configs):
+        raise usage_error(f"--show must be in 0..{len(configs) - 1}, got {args.show}")
+    probe = CoreSpec()
+    for c in configs:  # widths out of range: a usage error, before anything runs
+        try:
+            probe.replace(**c, theta_bits=c.get("v_bits", probe.v_bits))
+        except SpecError as error:
+            raise usage_error(str(error).replace("CoreSpec.v_bits", "--v-bits")
+                              .replace("CoreSpec.i_bits", "--i-bits")
+                              .replace("CoreSpec.w_bits", "--w-bits")) from None
+    return configs
+
+
+def _print_json(args, ex, results, search, paths) -> None:
+    print(json.dumps({
+        "netlist": str(args.netlist), "neurons": ex.n, "ticks": results[0].ticks, "dt": ex.dt,
+        "reference": args.reference,
+        "window_ticks": args.window, "van_rossum_tau_s": args.tau * 1e-3,
+        "configs": [r.to_dict() for r in results],
+        "search": None if search is None else
+        {"metric": args.metric, "tolerance": args.tolerance, "groups": search},
+        "plots": [os.path.abspath(p) for p in paths]}, indent=1, allow_nan=False))
+
+
+def _print_table(args, ex, results, search, paths) -> None:
+    r0 = results[0]
+    total_float = next((r.total_float for r in results if r.ok), None)
+    what = "parameters as asked" if args.reference == "asked" else \
+        "parameters each configuration realises"
+    if not args.quiet:
+        print(f"{args.netlist}: {ex.n} neurons, {r0.ticks} ticks of {ex.dt * 1e3:g} ms; "
+              f"float reference ({what})"
+              + (f": {format_value(total_float, 'd')} spikes" if args.reference == "asked"
+                 else ""))
+        print(f"matching window {args.window} ticks; van Rossum tau {args.tau:g} ms "
+              f"(1 = one unmatched spike)")
+    print(format_table(results))
+    if search is not None:
+        print(f"smallest --v-bits with {args.metric} <= {args.tolerance:g}:")
+        for g in search:
+            rest = ", ".join(f"{k}={g[k]}" for k in ("i_bits", "w_bits", "rounding"))
+            print(f"  {rest}: {format_value(g['smallest_v_bits'], 'd', 'none')} "
+                  f"(tried {','.join(map(str, g['tried']))})")
+    for p in paths if not args.quiet else ():
+        print(f"plot: {os.path.abspath(p)}")
+    if args.plot and not paths:
+        print(f"no plots: configuration {args.show} did not run")
