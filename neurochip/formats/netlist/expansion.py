@@ -1,0 +1,345 @@
+"""Expansion: ``expand(netlist)`` turns every rule into explicit arrays (``ExpandedNetwork``).
+
+Global neuron indices, one ``LifPhysical`` with per-neuron arrays, synapses
+``(pre, post, weight A, delay s)``, input spike events ``(tick, neuron, weight A)``,
+piecewise-constant input currents and probe index ranges. It is deterministic: every
+random rule draws from its own ``numpy.random.default_rng``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from firmware_models.lif.reference import NUMERIC_FIELDS, LifPhysical
+
+from .parsing import netlist_from_dict
+from .schema import (DcInput, DenseConnectivity, FixedProbability, ListConnectivity, Netlist,
+                     Normal, PoissonInput, Population, Projection, SpikeInput, StepInput, Uniform,
+                     Weight, tick_of)
+from .writing import netlist_to_dict
+
+_ROW_CHUNK = 1 << 22    # random draws per chunk when expanding large rules
+SPARSE_FRACTION = 0.125  # random rules at most this dense draw only their synapses
+
+
+# ====================================================================== expansion
+@dataclass(frozen=True, eq=False)
+class CurrentSource:
+    """A piecewise-constant current: ``amplitudes[s]`` (A, one per neuron of ``neurons``)
+    from tick ``start_ticks[s]`` until the next step (or the end of the run)."""
+
+    input: int                 # index of the input in ``Netlist.inputs``
+    neurons: np.ndarray        # global indices
+    start_ticks: np.ndarray    # (steps,) increasing
+    amplitudes: np.ndarray     # (steps, len(neurons)) amperes
+
+
+@dataclass(frozen=True)
+class ProbeRange:
+    """A probe as a global index range ``start:stop``."""
+
+    population: str
+    start: int
+    stop: int
+    record: tuple[str, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class ExpandedNetwork:
+    """A netlist with every rule drawn: explicit arrays, global neuron indices.
+
+    Population ``p`` holds neurons ``offsets[p] : offsets[p] + size`` (file order).
+    Synapses are in projection order (``projection`` says which), within a projection in
+    the order documented for its connectivity. Input spike events are sorted by
+    ``(tick, neuron)``, stably in input order. Weights are current jumps (A), delays
+    seconds.
+    """
+
+    dt: float
+    ticks: int
+    seed: int
+    names: tuple[str, ...]
+    offsets: dict[str, int]
+    sizes: dict[str, int]
+    params: LifPhysical
+    pre: np.ndarray              # int64 global index
+    post: np.ndarray             # int64 global index
+    weight: np.ndarray           # float64 A
+    delay: np.ndarray            # float64 s
+    projection: np.ndarray       # int64: index into Netlist.projections
+    event_tick: np.ndarray       # int64
+    event_neuron: np.ndarray     # int64 global index
+    event_weight: np.ndarray     # float64 A
+    event_input: np.ndarray      # int64: index into Netlist.inputs
+    currents: tuple[CurrentSource, ...]
+    probes: tuple[ProbeRange, ...]
+
+    @property
+    def n(self) -> int:
+        return sum(self.sizes.values())
+
+    def slice(self, population: str) -> slice:
+        start = self.offsets[population]
+        return slice(start, start + self.sizes[population])
+
+    def delay_ticks(self) -> np.ndarray:
+        """Synaptic delays in ticks, ``round(delay / dt)`` (>= 1 by validation): a spike
+        decided in tick ``k`` reaches the post neuron's current in tick ``k + d``."""
+        return np.rint(self.delay / self.dt).astype(np.int64)
+
+    def input_jumps(self) -> np.ndarray:
+        """``(ticks, n)`` sum of input event weights per tick and neuron (A): the
+        ``syn_input`` of ``firmware_models.lif.reference.simulate``."""
+        out = np.zeros((self.ticks, self.n))
+        np.add.at(out, (self.event_tick, self.event_neuron), self.event_weight)
+        return out
+
+    def current(self) -> np.ndarray:
+        """``(ticks, n)`` external current of dc and step inputs (A), held over each tick:
+        the ``I_ext`` of ``simulate``. Currents of several inputs onto a neuron add."""
+        out = np.zeros((self.ticks, self.n))
+        for src in self.currents:
+            bounds = [*src.start_ticks.tolist(), self.ticks]
+            for s in range(len(src.start_ticks)):
+                out[bounds[s]:bounds[s + 1], src.neurons] += src.amplitudes[s]
+        return out
+
+
+def _rng(seed: int | None, netlist_seed: int, section: int, index: int):
+    """A rule's generator: its own seed, else one derived from the netlist's seed."""
+    if seed is not None:
+        return np.random.default_rng(seed)
+    return np.random.default_rng([netlist_seed, section, index])
+
+
+def _draw_weights(weight: Weight, count: int, rng) -> np.ndarray:
+    if isinstance(weight, Normal):
+        return rng.normal(weight.mean, weight.std, count)
+    if isinstance(weight, Uniform):
+        return rng.uniform(weight.low, weight.high, count)
+    return np.full(count, float(weight))
+
+
+def _distinct_per_row(rng, row: np.ndarray, m: int, exclude_self: bool) -> np.ndarray:
+    """For each entry of ``row`` (sorted) a value in ``0..m-1``, distinct within a row and,
+    with ``exclude_self``, never equal to the row itself; returned sorted within each row.
+
+    Every entry is drawn uniformly (``integers``), then the entries that repeat an earlier
+    entry of their row are drawn again until none does. The rule treats all values alike,
+    so each row's set is a uniform random subset of its size.
+    """
+    def draw(rows):
+        values = rng.integers(0, m - exclude_self, size=rows.size)
+        return values + (values >= rows) if exclude_self else values
+
+    values = draw(row)
+    check = None                                   # None: every entry
+    while True:
+        keys = row * m + values if check is None else row[check] * m + values[check]
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        repeats = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1]) + 1
+        if not repeats.size:
+            break
+        again = order[repeats] if check is None else check[order[repeats]]
+        values[again] = draw(row[again])
+        bad = np.unique(row[again])                # re-check only the rows redrawn
+        lo, hi = np.searchsorted(row, bad, "left"), np.searchsorted(row, bad, "right")
+        lengths = hi - lo
+        check = np.arange(lengths.sum()) + np.repeat(lo - np.cumsum(lengths) + lengths,
+                                                     lengths)
+    return np.sort(row * m + values) - row * m     # rows are sorted: sort within each row
+
+
+def _synapses(proj: Projection, index: int, n_pre: int, n_post: int, seed: int):
+    """Local (pre, post, weight, delay) of one projection."""
+    c = proj.connectivity
+    same = proj.pre == proj.post
+    if isinstance(c, ListConnectivity):
+        pre = np.array(c.pre, dtype=np.int64)
+        post = np.array(c.post, dtype=np.int64)
+        weight = np.broadcast_to(np.asarray(c.weight, dtype=float), pre.shape).copy()
+        delay = np.broadcast_to(np.asarray(proj.delay, dtype=float), pre.shape).copy()
+        return pre, post, weight, delay
+    if isinstance(c, DenseConnectivity):
+        w = np.array(c.weights, dtype=float).reshape(n_pre, n_post)
+        pre, post = np.nonzero(w)
+        d = np.broadcast_to(np.asarray(proj.delay, dtype=float), w.shape)
+        return pre.astype(np.int64), post.astype(np.int64), w[pre, post], d[pre, post].copy()
+    rng = _rng(c.seed, seed, 0, index)
+    exclude = same and not c.self_connections
+    pres, posts = [], []
+    if isinstance(c, FixedProbability):
+        others = n_post - exclude                  # candidates per pre neuron
+        if c.p <= SPARSE_FRACTION:
+            # a Bernoulli(p) choice of each pair = a Binomial(others, p) count per pre
+            # neuron, then that many distinct post neurons uniformly
+            counts = rng.binomial(others, c.p, size=n_pre)
+            pre = np.repeat(np.arange(n_pre, dtype=np.int64), counts)
+            post = _distinct_per_row(rng, pre, n_post, exclude)
+            pres.append(pre)
+            posts.append(post)
+        else:
+            rows = max(1, _ROW_CHUNK // max(1, n_post))
+            for i0 in range(0, n_pre, rows):
+                i1 = min(n_pre, i0 + rows)
+                mask = rng.random((i1 - i0, n_post)) < c.p
+                if exclude:
+                    i = np.arange(i0, i1)
+                    mask[i - i0, i] = False
+                a, b = np.nonzero(mask)
+                pres.append(a + i0)
+                posts.append(b)
+    else:
+        others = n_pre - exclude                   # candidates per post neuron
+        if c.n <= SPARSE_FRACTION * others:
+            post = np.repeat(np.arange(n_post, dtype=np.int64), c.n)
+            pres.append(_distinct_per_row(rng, post, n_pre, exclude))
+            posts.append(post)
+        else:
+            rows = max(1, _ROW_CHUNK // max(1, n_pre))
+            for j0 in range(0, n_post, rows):
+                j1 = min(n_post, j0 + rows)
+                keys = rng.random((j1 - j0, n_pre))
+                if exclude:
+                    j = np.arange(j0, j1)
+                    keys[j - j0, j] = 2.0                 # never among the n smallest
+                chosen = np.sort(np.argpartition(keys, c.n - 1, axis=1)[:, :c.n], axis=1)
+                pres.append(chosen.ravel())
+                posts.append(np.repeat(np.arange(j0, j1), c.n))
+    pre = np.concatenate(pres).astype(np.int64) if pres else np.zeros(0, np.int64)
+    post = np.concatenate(posts).astype(np.int64) if posts else np.zeros(0, np.int64)
+    weight = _draw_weights(c.weight, pre.size, rng)
+    delay = np.full(pre.size, float(proj.delay))
+    return pre, post, weight, delay
+
+
+def _poisson_events(inp: PoissonInput, index: int, netlist: Netlist, ticks: int):
+    rng = _rng(inp.seed, netlist.seed, 1, index)
+    targets = np.arange(netlist.population(inp.target).size) if inp.neurons is None else \
+        np.array(inp.neurons, dtype=np.int64)
+    t0 = tick_of(inp.start, netlist.dt)
+    t1 = ticks if inp.stop is None else min(ticks, tick_of(inp.stop, netlist.dt))
+    lam = np.broadcast_to(np.asarray(inp.rate, dtype=float) * inp.fan_in * netlist.dt,
+                          targets.shape)
+    weight = np.broadcast_to(np.asarray(inp.weight, dtype=float), targets.shape)
+    rows = max(1, _ROW_CHUNK // max(1, targets.size))
+    out_t, out_j, out_w = [], [], []
+    for k0 in range(t0, t1, rows):
+        k1 = min(t1, k0 + rows)
+        counts = rng.poisson(lam, size=(k1 - k0, targets.size))
+        k, j = np.nonzero(counts)
+        reps = counts[k, j]
+        out_t.append(np.repeat(k + k0, reps))
+        out_j.append(np.repeat(targets[j], reps))
+        out_w.append(np.repeat(weight[j], reps))
+    if not out_t:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    return np.concatenate(out_t), np.concatenate(out_j), np.concatenate(out_w)
+
+
+def _population_params(populations: tuple[Population, ...]) -> LifPhysical:
+    """One ``LifPhysical`` of every neuron, populations in order; ``reset`` a single mode
+    when every population has the same one, else one per neuron."""
+    physical = [p.physical() for p in populations]
+    values = {f: np.concatenate([getattr(q, f) for q in physical]) for f in NUMERIC_FIELDS}
+    resets = [q.reset for q in physical]
+    if all(isinstance(r, str) for r in resets) and len(set(resets)) == 1:
+        reset: Any = resets[0]
+    else:
+        reset = np.concatenate([np.broadcast_to(np.asarray(r), (p.size,))
+                                for r, p in zip(resets, populations)])
+    return LifPhysical(**values, reset=reset)
+
+
+def _all_synapses(netlist: Netlist, sizes: dict[str, int], offsets: dict[str, int]):
+    """Global (pre, post, weight, delay, projection) of every projection, in order."""
+    parts = []
+    for index, proj in enumerate(netlist.projections):
+        pre, post, weight, delay = _synapses(proj, index, sizes[proj.pre], sizes[proj.post],
+                                             netlist.seed)
+        parts.append((pre + offsets[proj.pre], post + offsets[proj.post], weight, delay,
+                      np.full(pre.size, index, dtype=np.int64)))
+
+    def cat(i, dtype):
+        if not parts:
+            return np.zeros(0, dtype=dtype)
+        if len(parts) == 1:
+            return np.ascontiguousarray(parts[0][i], dtype=dtype)
+        return np.concatenate([p[i] for p in parts]).astype(dtype, copy=False)
+
+    return cat(0, np.int64), cat(1, np.int64), cat(2, float), cat(3, float), cat(4, np.int64)
+
+
+def _current_source(inp: DcInput | StepInput, index: int, size: int, base: int, dt: float
+                    ) -> CurrentSource:
+    local = (np.arange(size) if inp.neurons is None
+             else np.array(inp.neurons, dtype=np.int64))
+    if isinstance(inp, DcInput):
+        starts = np.zeros(1, dtype=np.int64)
+        amps = np.broadcast_to(np.asarray(inp.amplitude, dtype=float),
+                               (1, local.size)).copy()
+    else:
+        starts = np.array([tick_of(x, dt) for x in inp.times], dtype=np.int64)
+        amps = np.repeat(np.asarray(inp.amplitudes, dtype=float)[:, None],
+                         local.size, axis=1)
+    return CurrentSource(index, local + base, starts, amps)
+
+
+def _all_inputs(netlist: Netlist, sizes: dict[str, int], offsets: dict[str, int]):
+    """Input spike events (tick, neuron, weight, input), sorted by (tick, neuron) and
+    stably in input order, and the current sources of dc and step inputs."""
+    dt, ticks = netlist.dt, netlist.ticks
+    events = []
+    currents = []
+    for index, inp in enumerate(netlist.inputs):
+        base = offsets[inp.target]
+        if isinstance(inp, SpikeInput):
+            t = [tick_of(x, dt) for j in sorted(inp.times) for x in inp.times[j]]
+            j = [jj for jj in sorted(inp.times) for _ in inp.times[jj]]
+            t_arr = np.array(t, dtype=np.int64)
+            events.append((t_arr, np.array(j, dtype=np.int64) + base,
+                           np.full(t_arr.size, inp.weight), index))
+        elif isinstance(inp, PoissonInput):
+            t_arr, j_arr, w_arr = _poisson_events(inp, index, netlist, ticks)
+            events.append((t_arr, j_arr + base, w_arr, index))
+        else:
+            currents.append(_current_source(inp, index, sizes[inp.target], base, dt))
+    if events:
+        ev_t = np.concatenate([e[0] for e in events]).astype(np.int64)
+        ev_j = np.concatenate([e[1] for e in events]).astype(np.int64)
+        ev_w = np.concatenate([e[2] for e in events]).astype(float)
+        ev_i = np.concatenate([np.full(e[0].size, e[3], dtype=np.int64) for e in events])
+        order = np.lexsort((ev_j, ev_t))
+        ev_t, ev_j, ev_w, ev_i = ev_t[order], ev_j[order], ev_w[order], ev_i[order]
+    else:
+        ev_t = ev_j = ev_i = np.zeros(0, dtype=np.int64)
+        ev_w = np.zeros(0)
+    return ev_t, ev_j, ev_w, ev_i, tuple(currents)
+
+
+def expand(netlist: Netlist) -> ExpandedNetwork:
+    """Draw every rule of ``netlist`` (checked first) into explicit arrays.
+
+    Deterministic: a rule with a ``seed`` draws from ``numpy.random.default_rng(seed)``,
+    one without from ``default_rng([netlist.seed, section, index])`` (section 0 for
+    projections, 1 for inputs; ``index`` its position in its list).
+    """
+    netlist = netlist_from_dict(netlist_to_dict(netlist), "<netlist>")
+    names = tuple(p.name for p in netlist.populations)
+    sizes = {p.name: p.size for p in netlist.populations}
+    offsets, total = {}, 0
+    for p in netlist.populations:
+        offsets[p.name] = total
+        total += p.size
+    params = _population_params(netlist.populations)
+    synapses = _all_synapses(netlist, sizes, offsets)
+    ev_t, ev_j, ev_w, ev_i, currents = _all_inputs(netlist, sizes, offsets)
+    probes = tuple(ProbeRange(p.population, offsets[p.population],
+                              offsets[p.population] + sizes[p.population], p.record)
+                   for p in netlist.probes)
+    return ExpandedNetwork(netlist.dt, netlist.ticks, netlist.seed, names, offsets, sizes,
+                           params, *synapses, ev_t, ev_j, ev_w, ev_i, currents, probes)
