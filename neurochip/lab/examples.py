@@ -1,6 +1,6 @@
 """Built-in networks (integer level) for the throughput command and the benchmarks.
 
-``random`` is the benchmark network of DESIGN §6: ``n`` LIF neurons, each with
+``random`` is the benchmark network (docs/performance.md): ``n`` LIF neurons, each with
 ``fanout`` synapses onto random neurons (weights uniform in -12..12, delay 1 tick), a DC
 bias that fires a neuron every ``period`` ticks on its own (25 Hz at 1 ms ticks for a
 period of 40) and random initial membranes so the network does not fire in lock-step.

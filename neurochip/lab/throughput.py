@@ -1,4 +1,4 @@
-"""What a run says about the chip: throughput, bottlenecks and energy (DESIGN §1.3).
+"""What a run says about the chip: throughput, bottlenecks and energy (docs/throughput.md).
 
 From the per-tick ``TickTiming`` of a run and a preset (clock, energies):
 
