@@ -77,13 +77,18 @@ def test_experiment_shows_a_bar_on_a_terminal_and_none_with_quiet(tmp_path):
     assert (tmp_path / "b" / "dimensionless.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def only_warnings(stderr: str) -> bool:
+    """Nothing on stderr but the compile's quantisation warnings (8-bit membranes warn)."""
+    return all(line.startswith("warning: ") for line in stderr.splitlines())
+
+
 def test_a_quick_run_shows_no_bar_even_on_a_terminal(tmp_path):
-    """With the default delay (1 s) a run that ends sooner prints nothing on stderr."""
+    """With the default delay (1 s) a run that ends sooner shows no bar on stderr."""
     # the numpy backend: a first compiled call may compile for seconds (a fresh install)
     result, terminal = neurochip_on_a_terminal("compare", EXAMPLE, "--v-bits", "8",
                                                "--ticks", "20", "--backend", "numpy",
                                                cwd=tmp_path, delay=None)
-    assert result.returncode == 0 and terminal == ""
+    assert result.returncode == 0 and "%|" not in terminal and only_warnings(terminal)
 
 
 def test_compare_bar_counts_configurations_and_quiet_leaves_the_table_alone(tmp_path):
@@ -114,11 +119,12 @@ def test_other_commands_show_their_bars(tmp_path, args, shown):
     assert quiet.returncode == 0 and terminal == ""
 
 
-def test_a_short_run_into_a_pipe_writes_nothing_on_stderr(tmp_path):
+def test_a_short_run_into_a_pipe_writes_no_bar_on_stderr(tmp_path):
     # the numpy backend: a first compiled call may compile for seconds (a fresh install)
     result = neurochip("compare", EXAMPLE, "--v-bits", "8", "--backend", "numpy",
                        cwd=tmp_path)
-    assert result.returncode == 0 and result.stderr == ""
+    assert result.returncode == 0 and "%|" not in result.stderr
+    assert result.stderr and only_warnings(result.stderr)
     assert "smallest" not in result.stdout and "v8 i16 w8 floor" in result.stdout
 
 

@@ -34,6 +34,7 @@ from .reference import LifPhysical
 
 
 NEVER_FIRES = 1e10  # V: a threshold this high marks a neuron that never fires
+MEMORYLESS_TICKS = 1e-3  # tau (ticks) that stands for "no memory": exp(-1000) == 0.0
 
 
 def tau_eff(k, dt: float):
@@ -43,12 +44,25 @@ def tau_eff(k, dt: float):
         return np.where(k > 0, -dt / np.log1p(-np.exp2(-k)), 0.0)
 
 
-def leak_shift(tau, dt: float, max_shift: int) -> np.ndarray:
-    """The shift ``k`` in ``1..max_shift`` whose ``tau_eff`` is nearest to ``tau`` in ratio."""
+def realised_tau(k, dt: float):
+    """The time constant a shift ``k`` realises, as a float model takes it: ``tau_eff(k)``,
+    and for ``k = 0`` (the register is this tick's input alone) ``dt * 1e-3``, whose decay
+    ``exp(-1000)`` is exactly 0.0 -- the form NIR loads a memoryless state in."""
+    k = np.asarray(k)
+    return np.where(k > 0, tau_eff(k, dt), dt * MEMORYLESS_TICKS)
+
+
+def leak_shift(tau, dt: float, max_shift: int, memoryless: bool = True) -> np.ndarray:
+    """The shift ``k`` whose decay realises ``tau``: ``k = 0`` (no memory) when the decay
+    per tick ``exp(-dt/tau)`` is nearer to 0 than to ``1 - 2^-1`` (below 1/4), otherwise
+    the ``k`` in ``1..max_shift`` whose ``tau_eff`` is nearest to ``tau`` in ratio
+    (always the latter with ``memoryless=False``)."""
     tau = np.atleast_1d(np.asarray(tau, dtype=float))
     candidates = np.arange(1, max_shift + 1)
     ratio = np.abs(np.log(tau_eff(candidates, dt)[None, :] / tau[:, None]))
-    return candidates[np.argmin(ratio, axis=1)]
+    with np.errstate(divide="ignore", over="ignore"):
+        zero = np.exp(-dt / tau) < 0.25
+    return np.where(zero & memoryless, 0, candidates[np.argmin(ratio, axis=1)])
 
 
 @dataclass(frozen=True)
@@ -137,13 +151,18 @@ def noise_std_lsb(noise_bits, noise_shift) -> np.ndarray:
 
 def quantise(p: LifPhysical, dt: float, spec, *, n: int | None = None,
              headroom: float = 2.0, v_lsb: float | None = None,
-             current_span=None) -> QuantisedLif:
+             current_span=None, v_lsb_min: float = 0.0, name: str | None = None,
+             memoryless: bool = True) -> QuantisedLif:
     """Register values for ``n`` neurons of ``p`` on a core of ``spec`` at tick ``dt``.
 
     ``current_span`` (A, per neuron or one) is the largest input current the bias
     register must hold (``I_bias`` plus any dc or step input); when the threshold-based
     voltage scale is too fine for it, the scale is coarsened until the bias fits.
-    Thresholds of 1e10 V and above mean "never fires" and do not set the scale.
+    Thresholds of 1e10 V and above mean "never fires" and do not set the scale; their
+    register is the largest ``v_th`` (never reached while ``v`` does not saturate).
+    ``v_lsb_min`` (V) is a floor on the scale (the compiler's: observed range, weights
+    that must fit); ``name`` is the population named in errors; ``memoryless=False``
+    keeps every leak shift at 1 or more (``leak_shift``).
     """
     if not dt > 0:
         raise ValueError(f"dt must be positive, got {dt!r}")
@@ -154,7 +173,7 @@ def quantise(p: LifPhysical, dt: float, spec, *, n: int | None = None,
                                      "tau_theta", "alpha", "I_bias", "sigma"))
     q = p.broadcast(n)
     v_max = (1 << (spec.v_bits - 1)) - 1
-    k_v = leak_shift(q.tau_m, dt, spec.max_shift)
+    k_v = leak_shift(q.tau_m, dt, spec.max_shift, memoryless)
     if v_lsb is None:
         reachable = np.abs(q.V_th - q.E_L)[np.abs(q.V_th) < NEVER_FIRES]
         span = np.max(np.abs(np.concatenate([reachable, q.V_reset - q.E_L])), initial=0.0)
@@ -162,17 +181,24 @@ def quantise(p: LifPhysical, dt: float, spec, *, n: int | None = None,
         if current_span is not None:
             per_tick = q.R * np.exp2(-k_v.astype(float)) * np.abs(current_span)
             v_lsb = max(v_lsb, float(np.max(per_tick, initial=0.0)) / v_max)
+        v_lsb = max(v_lsb, float(v_lsb_min))
+    where = f"population {name}: " if name is not None else ""
     if not v_lsb > 0:
-        raise ValueError(f"voltage scale v_lsb must be positive, got {v_lsb!r} "
-                         f"(V_th equals E_L?)")
+        never = bool(np.all(np.abs(q.V_th) >= NEVER_FIRES))
+        raise ValueError(f"{where}voltage scale v_lsb must be positive, got {v_lsb!r} "
+                         + ("(a population that never fires takes its scale from its "
+                            "range: compile with a calibration)" if never else
+                            "(V_th equals E_L?)"))
 
-    k_i = leak_shift(q.tau_syn, dt, spec.max_shift)
-    k_theta = leak_shift(q.tau_theta, dt, spec.max_shift)
-    tau_m_eff = tau_eff(k_v, dt)
+    k_i = leak_shift(q.tau_syn, dt, spec.max_shift, memoryless)
+    k_theta = leak_shift(q.tau_theta, dt, spec.max_shift, memoryless)
+    tau_m_eff = realised_tau(k_v, dt)
     gain = q.R * np.exp2(-k_v.astype(float))  # R (1 - a_m): volts per tick per ampere
     i_lsb = v_lsb / gain
 
-    v_th = np.rint((q.V_th - q.E_L) / v_lsb).astype(np.int64)
+    never = np.abs(q.V_th) >= NEVER_FIRES
+    with np.errstate(invalid="ignore", over="ignore"):
+        v_th = np.where(never, v_max, np.rint((q.V_th - q.E_L) / v_lsb)).astype(np.int64)
     v_reset = np.rint((q.V_reset - q.E_L) / v_lsb).astype(np.int64)
     bias = np.rint(q.I_bias / i_lsb).astype(np.int64)
     t_ref = np.rint(q.T_ref / dt).astype(np.int64)
@@ -187,11 +213,12 @@ def quantise(p: LifPhysical, dt: float, spec, *, n: int | None = None,
                             noise_bits=noise_bits, noise_shift=noise_shift)
     _check_fields(params, spec, {"k_v": "tau_m", "k_i": "tau_syn", "k_theta": "tau_theta",
                                  "bias": "I_bias", "v_th": "V_th", "v_reset": "V_reset",
-                                 "t_ref": "T_ref", "alpha": "alpha"})
+                                 "t_ref": "T_ref", "alpha": "alpha"}, where)
     sigma_real = noise_std_lsb(noise_bits, noise_shift) * (noise_bits > 0) * v_lsb / np.sqrt(dt)
     realised = replace(
-        q, C=tau_m_eff * q.g_L, V_th=q.E_L + v_th * v_lsb, V_reset=q.E_L + v_reset * v_lsb,
-        T_ref=t_ref * dt, tau_syn=tau_eff(k_i, dt), tau_theta=tau_eff(k_theta, dt),
+        q, C=tau_m_eff * q.g_L, V_th=np.where(never, q.V_th, q.E_L + v_th * v_lsb),
+        V_reset=q.E_L + v_reset * v_lsb, T_ref=t_ref * dt, tau_syn=realised_tau(k_i, dt),
+        tau_theta=realised_tau(k_theta, dt),
         alpha=alpha * v_lsb, I_bias=bias * i_lsb, sigma=sigma_real)
     errors = tuple(ParameterError(name, unit, getattr(q, attr), getattr(realised, attr))
                    for name, unit, attr in (
@@ -204,15 +231,18 @@ def quantise(p: LifPhysical, dt: float, spec, *, n: int | None = None,
     return QuantisedLif(params, scales, realised, errors)
 
 
-def _check_fields(params: LifParams, spec, physical_names: dict[str, str]) -> None:
+def _check_fields(params: LifParams, spec, physical_names: dict[str, str],
+                  where: str = "") -> None:
     """Refuse register values beyond their fields, naming the physical parameter."""
     bad = first_violation(params, param_formats(spec))
     if bad is not None:
         lo, hi = bad.format.range
+        why = (" (a threshold below E_L: the unsigned v_th field cannot hold it)"
+               if bad.field == "v_th" and bad.value < 0 else "")
         raise ValueError(
-            f"neuron {bad.index}: {physical_names.get(bad.field, bad.field)} needs "
+            f"{where}neuron {bad.index}: {physical_names.get(bad.field, bad.field)} needs "
             f"{bad.field}={bad.value}, beyond its {bad.format.bits}-bit field ({lo}..{hi}) "
-            f"on this core; change the parameter or the core's widths")
+            f"on this core{why}; change the parameter or the core's widths")
 
 
 @dataclass(frozen=True)
@@ -222,6 +252,7 @@ class QuantisedWeights:
     error: ParameterError
     clipped: int        # words whose value exceeded the largest mantissa at the largest exponent
     zeroed: int         # non-zero weights that rounded to 0
+    clipped_mask: np.ndarray | None = None  # which weights were clipped
 
 
 def quantise_weights(weights_amps, post_i_lsb, spec) -> QuantisedWeights:
@@ -244,25 +275,59 @@ def quantise_weights(weights_amps, post_i_lsb, spec) -> QuantisedWeights:
     zeroed = int(np.count_nonzero((mantissa == 0) & (target != 0)))
     realised = (mantissa << w_exp) * np.asarray(post_i_lsb, dtype=float)
     return QuantisedWeights(mantissa, w_exp, ParameterError("w", "A", target, realised),
-                            clipped, zeroed)
+                            clipped, zeroed, (np.rint(lsb / 2 ** w_exp) > w_max)
+                            | (np.rint(lsb / 2 ** w_exp) < -w_max - 1))
+
+
+def quantise_weights_per_group(weights_amps, post_i_lsb, post, groups: list[slice],
+                               spec) -> QuantisedWeights:
+    """``quantise_weights`` with one exponent per group of target neurons (``post[s]`` is
+    weight ``s``'s target): ``w_exp`` is then one exponent per weight, and each group's
+    weights use the whole mantissa whatever the scale of the others."""
+    target = np.asarray(weights_amps, dtype=float)
+    lsb = np.broadcast_to(np.asarray(post_i_lsb, dtype=float), target.shape)
+    post = np.asarray(post, dtype=np.int64)
+    w = np.zeros(target.size, dtype=np.int64)
+    w_exp = np.zeros(target.size, dtype=np.int64)
+    realised = np.zeros(target.size)
+    mask = np.zeros(target.size, dtype=bool)
+    for g in groups:
+        sel = np.flatnonzero((post >= g.start) & (post < g.stop))
+        if sel.size:
+            part = quantise_weights(target[sel], lsb[sel], spec)
+            w[sel], w_exp[sel], mask[sel] = part.w, part.w_exp, part.clipped_mask
+            realised[sel] = part.error.realised
+    zeroed = int(np.count_nonzero((w == 0) & (target != 0)))
+    return QuantisedWeights(w, w_exp, ParameterError("w", "A", target, realised),
+                            int(mask.sum()), zeroed, mask)
 
 
 def quantise_groups(p: LifPhysical, dt: float, spec, groups: list[slice], *,
-                    current_span=None, headroom: float = 2.0) -> QuantisedLif:
+                    current_span=None, headroom: float = 2.0, v_lsb_min=None,
+                    names=None, memoryless: bool = False) -> QuantisedLif:
     """``quantise`` each group of neurons (contiguous, in order, covering all of them) with
-    its own voltage scale, and put the results side by side: per-neuron ``v_lsb``."""
+    its own voltage scale, and put the results side by side: per-neuron ``v_lsb``.
+    ``v_lsb_min`` (V, per neuron; the largest of a group counts) floors each group's
+    scale; ``names`` (one per group) name the population in errors. ``memoryless`` lets a
+    leak shift be 0 (off by default here: the Xylo dialect builds on this function and
+    its model takes no shift of 0; the reference LIF's compiler turns it on)."""
     n = groups[-1].stop if groups else 0
     q = p.broadcast(n)
     span = np.broadcast_to(np.asarray(0.0 if current_span is None else current_span,
                                       dtype=float), (n,))
+    floor = np.broadcast_to(np.asarray(0.0 if v_lsb_min is None else v_lsb_min,
+                                       dtype=float), (n,))
     parts = []
-    for g in groups:
+    for k, g in enumerate(groups):
         part = replace(q, **{f: getattr(q, f)[g] for f in (
             "C", "g_L", "E_L", "V_th", "V_reset", "T_ref", "tau_syn", "tau_theta", "alpha",
             "I_bias", "sigma")}, reset=(list(np.atleast_1d(q.reset)[g])
                                         if np.ndim(q.reset) else q.reset))
         parts.append(quantise(part, dt, spec, n=g.stop - g.start, headroom=headroom,
-                              current_span=span[g]))
+                              current_span=span[g],
+                              v_lsb_min=float(np.max(floor[g], initial=0.0)),
+                              name=None if names is None else names[k],
+                              memoryless=memoryless))
     cat = np.concatenate
     params = LifParams(**{f.name: cat([getattr(x.params, f.name) for x in parts])
                           for f in fields(LifParams)})

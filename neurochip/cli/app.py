@@ -41,6 +41,12 @@ def _add_chip_options(parser: argparse.ArgumentParser) -> None:
                              "PyLifModelBitAcc) or Xylo (xylosim) (lif)")
 
 
+def _add_strict(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--strict", action="store_true",
+                        help="exit with code 3 when the compile or the run gives any warning "
+                             "(a parameter more than 5 %% off, a clipped weight, an overflow)")
+
+
 def _add_demo(commands) -> None:
     demo = commands.add_parser(
         "demo", help="run the built-in network on a core and on the float reference")
@@ -113,6 +119,10 @@ def _add_run(commands) -> None:
     run.add_argument("--plot", help="save a spike raster of the probes to this .png file")
     run.add_argument("--force", action="store_true", help="overwrite --out / --plot")
     run.add_argument("--quiet", action="store_true", help="no progress bar or report")
+    run.add_argument("--calibrate", action="store_true",
+                     help="voltage scales from a float reference run on the same input "
+                          "(docs/compiler.md)")
+    _add_strict(run)
 
 
 def _add_compile(commands) -> None:
@@ -122,7 +132,11 @@ def _add_compile(commands) -> None:
     comp.add_argument("-o", "--out", required=True, help="directory for the images and report")
     _add_chip_options(comp)
     comp.add_argument("--force", action="store_true", help="replace an existing output")
-    comp.add_argument("--quiet", action="store_true", help="print nothing")
+    comp.add_argument("--quiet", action="store_true", help="print nothing but warnings")
+    comp.add_argument("--calibrate", action="store_true",
+                      help="voltage scales from a float reference run of the netlist's "
+                           "inputs (docs/compiler.md)")
+    _add_strict(comp)
 
 
 def _add_inspect(commands) -> None:
@@ -131,9 +145,11 @@ def _add_inspect(commands) -> None:
 
 
 def _add_compare(commands) -> None:
-    add_compare_arguments(commands.add_parser(
+    parser = commands.add_parser(
         "compare", help="a netlist on the float reference and on the emulator under "
-                        "several widths and rounding modes (docs/compare.md)"))
+                        "several widths and rounding modes (docs/compare.md)")
+    add_compare_arguments(parser)
+    _add_strict(parser)
 
 
 def _add_experiment(commands) -> None:
@@ -192,7 +208,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in RUNS_THE_EMULATOR and not getattr(args, "quiet", False) \
                 and getattr(args, "backend", None) != "numpy":
             _note_first_compilation()
-        return COMMANDS[args.command][1](args)
+        code = COMMANDS[args.command][1](args)
+        if code == 0 and getattr(args, "strict", False) and getattr(args, "warned", 0):
+            print(f"neurochip: {args.warned} warning(s) and --strict: exit code 3",
+                  file=sys.stderr)
+            return 3
+        return code
     except BrokenPipeError:  # output piped into a reader that stopped early (e.g. head)
         sys.stderr.close()
         return 0

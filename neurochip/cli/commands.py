@@ -84,6 +84,16 @@ def throughput_command(args) -> int:
     return 0
 
 
+def report_warnings(args, warnings) -> None:
+    """Print warnings on stderr (not with ``--quiet``) and count them on ``args``
+    (``--strict`` reads the count, quiet or not)."""
+    import sys
+
+    for line in warnings if not getattr(args, "quiet", False) else ():
+        print(line, file=sys.stderr)
+    args.warned = getattr(args, "warned", 0) + len(warnings)
+
+
 def _refuse_existing(*paths, force: bool) -> None:
     for path in paths:
         if path and os.path.exists(path) and not force:
@@ -102,6 +112,7 @@ def run_command(args) -> int:
     _nir_input = None
     if args.netlist.endswith(".nir"):
         expanded, _nir_input = _load_nir_run(args)
+        args.nir_input = _nir_input
         ticks = args.ticks or expanded.ticks
     else:
         if args.input:
@@ -151,15 +162,25 @@ def _emulate(args, expanded, ticks: int, results: dict) -> tuple[dict, dict, str
     from ..compiler.pipeline import compile_netlist
     from ..lab.progress import bar, to
 
+    from ..compiler.warnings import run_warnings
+
+    calibration = None
+    if getattr(args, "calibrate", False):
+        from ..compiler.calibration import Calibration
+        calibration = Calibration.from_run(_calibration_run(args, expanded, ticks))
     compiled = compile_netlist(expanded, _chip_spec_for(args),
-                               partitioner=args.partitioner, dialect=args.dialect)
+                               partitioner=args.partitioner, dialect=args.dialect,
+                               calibration=calibration)
     if not args.quiet:
         print(compiled.report.format())
+    report_warnings(args, compiled.report.warnings)
     current = CURRENT_REGISTER[args.dialect]
     record = ("spikes", "v", current) + (("theta",) if args.dialect == "lif" else ())
     with bar(ticks, quiet=args.quiet, desc="run", unit="tick") as shown:
         recording = compiled.run(ticks, record=record, backend=args.backend,
                                  progress=to(shown))
+    report_warnings(args, run_warnings(compiled.report, recording, compiled.chip.spec.core,
+                                       ("v", current)))
     scales = compiled.quantised.scales
     traces = {"spikes": recording.spikes, "v": scales.volts(recording["v"]),
               "i": scales.amps(recording[current])}
@@ -173,6 +194,18 @@ def _emulate(args, expanded, ticks: int, results: dict) -> tuple[dict, dict, str
                f"{args.mesh[0]}×{args.mesh[1]} cores; overflows "
                f"{sum(recording.overflow.values())}")
     return traces, units, summary
+
+
+def _calibration_run(args, expanded, ticks: int):
+    """The float run a ``--calibrate`` takes its ranges from: the NIR graph's on the
+    user's input, or the netlist's on its own inputs."""
+    from ..compiler.pipeline import float_run
+
+    if args.netlist.endswith(".nir"):
+        from ..formats.nir import run_float
+        net, x = args.nir_input
+        return run_float(net, x)
+    return float_run(expanded, ticks)
 
 
 def _load_nir_run(args):
@@ -230,20 +263,23 @@ def compile_command(args) -> int:
     if os.path.isdir(args.out) and os.listdir(args.out) and not args.force:
         raise UsageError(f"{args.out} exists and is not empty; pass --force to replace its "
                          f"images and report")
+    calibration = "float" if getattr(args, "calibrate", False) else None
     compiled = compile_netlist(load_netlist(args.netlist), _chip_spec_for(args),
-                               partitioner=args.partitioner, dialect=args.dialect)
+                               partitioner=args.partitioner, dialect=args.dialect,
+                               calibration=calibration)
     chip = compiled.chip
     paths = write_chip_images(chip.spec, dict(enumerate(chip.configs)), args.out,
                               overwrite=args.force)
     report = compiled.report
     with open(os.path.join(args.out, "report.txt"), "w") as f:
-        f.write(report.format() + "\n")
+        f.write(report.format() + "\n" + "".join(w + "\n" for w in report.warnings))
     with open(os.path.join(args.out, "report.json"), "w") as f:
         json.dump(report.to_dict(), f, indent=1)
     if not args.quiet:
         print(report.format())
         print(f"wrote {len(paths) - 1} core images, manifest.json, report.txt and report.json "
               f"to {os.path.abspath(args.out)}")
+    report_warnings(args, report.warnings)
     return 0
 
 

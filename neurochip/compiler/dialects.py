@@ -75,7 +75,10 @@ class _LifQuantiser:
     neuron), ``bias_range`` and ``for_network`` (per-neuron changes that depend on the
     network: which neurons are readouts)."""
 
-    quantise_groups = staticmethod(lif_quantiser.quantise_groups)
+    @staticmethod
+    def quantise_groups(*args, **kwargs):
+        return lif_quantiser.quantise_groups(*args, memoryless=True, **kwargs)
+
     quantise_weights = staticmethod(lif_quantiser.quantise_weights)
 
     @staticmethod

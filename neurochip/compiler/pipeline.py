@@ -25,9 +25,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from firmware_models.lif.quantiser import QuantisedLif
+from firmware_models.lif.quantiser import QuantisedLif, quantise_weights_per_group
 
 from ..hardware.chip import Chip, ChipSpec
+from .calibration import Calibration, register_zero, scale_floors
 from .dialects import DEFAULT_DIALECT, dialect_model, dialect_quantiser
 from ..hardware.engine import Recording
 from .partition import PARTITIONERS, greedy_partition, inter_core_entries, sequential_partition
@@ -36,7 +37,7 @@ from .report import CompileReport, CoreUse
 from ..formats.netlist import ExpandedNetwork, Netlist, expand
 from ..hardware.spec import CoreSpec, SpecError
 
-__all__ = ["PARTITIONERS", "CompileReport", "CompiledNetwork", "CoreUse", "compile_netlist",
+__all__ = ["PARTITIONERS", "Calibration", "CompileReport", "CompiledNetwork", "CoreUse", "compile_netlist",
            "float_run", "greedy_partition", "inter_core_entries", "roomy_core_spec",
            "sequential_partition", "with_input_events"]
 
@@ -122,12 +123,18 @@ class CompiledNetwork:
 # ====================================================================== compiling
 def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
                     partitioner: str = "greedy", seed: int = 0,
-                    dialect: str | None = None) -> CompiledNetwork:
+                    dialect: str | None = None,
+                    calibration: Calibration | str | None = None) -> CompiledNetwork:
     """Quantise, partition and route ``netlist`` onto a chip of ``spec``.
 
     ``dialect`` (``neurochip.compiler.dialects``) picks the neuron arithmetic and its quantiser;
     by default ``spec.core.dialect``. The core spec should carry that dialect's widths
     (``dialect_spec``); a dialect other than the spec's is applied to it.
+
+    ``calibration`` (reference LIF only): a ``Calibration`` of a float run on the user's
+    input (``Calibration.from_run(float_run(ex))`` or of ``formats.nir.run_float``), or
+    ``"float"`` to run ``float_run`` on the netlist's own inputs here; each population's
+    voltage scale then holds the observed range (``compiler.calibration``).
     """
     if dialect is not None and dialect != spec.core.dialect:
         spec = replace(spec, core=spec.core.replace(dialect=dialect))
@@ -137,17 +144,35 @@ def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
     model, dq = dialect_model(dialect), dialect_quantiser(dialect)
     ex = netlist if isinstance(netlist, ExpandedNetwork) else expand(netlist)
     core_spec = spec.core
-    starts, total_current = _bias_schedule(ex)
-    q, biases = _quantise_neurons(ex, dq, core_spec, total_current)
+    if calibration is not None and dialect != "lif":
+        raise SpecError(f"calibration is implemented for the lif dialect, not {dialect!r}")
+    if isinstance(calibration, str):
+        if calibration != "float":
+            raise SpecError(f"calibration must be a Calibration or 'float', got "
+                            f"{calibration!r}")
+        calibration = Calibration.from_run(float_run(ex))
+    shifted = _shift_zero(ex) if dialect == "lif" else ex
+    starts, total_current = _bias_schedule(shifted)
     channel_neuron, channel_weight, event_channel = _input_channels(ex)
+    floors = None
+    if dialect == "lif":
+        floors = scale_floors(
+            shifted, shifted.params.broadcast(ex.n), shifted.params.broadcast(ex.n).E_L,
+            core_spec, [ex.slice(name) for name in ex.names],
+            np.concatenate([ex.post, channel_neuron]).astype(np.int64),
+            np.concatenate([ex.weight, channel_weight]), total_current, calibration)
+    q, biases = _quantise_neurons(shifted, dq, core_spec, total_current, floors)
     qw, delay_ticks, delays_rounded = _quantise_synapses(ex, dq, q, core_spec,
-                                                         channel_neuron, channel_weight)
+                                                         channel_neuron, channel_weight,
+                                                         per_population=dialect == "lif")
     readout = np.bincount(ex.pre.astype(np.int64), minlength=ex.n) == 0
     params = dq.for_network(dq.with_bias(q.params, biases[0]), readout)
     w_syn, w_in = qw.w[:ex.weight.size], qw.w[ex.weight.size:]
+    w_exp = qw.w_exp if np.ndim(qw.w_exp) == 0 else qw.w_exp[:ex.weight.size]
+    in_exp = None if np.ndim(qw.w_exp) == 0 else qw.w_exp[ex.weight.size:]
     net = Network(params, ex.pre.astype(np.int64), ex.post.astype(np.int64), w_syn,
-                  delay_ticks, qw.w_exp, np.arange(channel_neuron.size, dtype=np.int64),
-                  channel_neuron.astype(np.int64), w_in, int(channel_neuron.size))
+                  delay_ticks, w_exp, np.arange(channel_neuron.size, dtype=np.int64),
+                  channel_neuron.astype(np.int64), w_in, int(channel_neuron.size), in_exp)
     core_of, crossing, crossing_sequential = _partition(net, ex.n, spec, partitioner, seed)
     chip, input_map = place(net, core_of, spec, model=model,
                             inputs_first=model.accumulation == "sequential")
@@ -159,8 +184,12 @@ def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
                     "routing_entries": core_spec.routing_entries},
         cores=_core_uses(chip, spec.n_cores), parameter_errors=q.errors,
         weight_error=qw.error, weights_clipped=qw.clipped, weights_zeroed=qw.zeroed,
-        w_exp=qw.w_exp, delays_rounded=delays_rounded,
-        inter_core_entries=crossing, inter_core_entries_sequential=crossing_sequential)
+        w_exp=qw.w_exp if np.ndim(qw.w_exp) == 0 else int(np.max(qw.w_exp, initial=0)), delays_rounded=delays_rounded,
+        inter_core_entries=crossing, inter_core_entries_sequential=crossing_sequential,
+        populations=_populations(ex), weight_post=np.concatenate(
+            [ex.post, channel_neuron]).astype(np.int64),
+        weight_clipped=getattr(qw, "clipped_mask", None), zero_shift=_zero_notes(ex, shifted),
+        calibrated=calibration is not None, dt=ex.dt)
     return CompiledNetwork(chip, ex, q, core_of, slot_of, input_map,
                            (ex.event_tick.astype(np.int64), event_channel),
                            (starts, biases), report, net, dialect)
@@ -181,14 +210,42 @@ def _bias_schedule(ex: ExpandedNetwork) -> tuple[np.ndarray, np.ndarray]:
     return starts, ex.params.broadcast(n).I_bias + currents
 
 
+def _populations(ex: ExpandedNetwork) -> tuple[tuple[str, int, int], ...]:
+    return tuple((name, ex.offsets[name], ex.offsets[name] + ex.sizes[name])
+                 for name in ex.names)
+
+
+def _shift_zero(ex: ExpandedNetwork) -> ExpandedNetwork:
+    """``ex`` with each neuron's ``E_L`` moved down to its register zero
+    (``calibration.register_zero``) where its threshold or reset lies below ``E_L``, and
+    the leak towards the old ``E_L`` carried as the bias ``g_L (E_L - zero)``: the same
+    equation, ``C dV/dt = -g_L (V - zero) + g_L (E_L - zero) + I``."""
+    q = ex.params.broadcast(ex.n)
+    zero = register_zero(q)
+    if not np.any(zero < q.E_L):
+        return ex
+    return replace(ex, params=replace(q, E_L=zero, I_bias=q.I_bias + q.g_L * (q.E_L - zero)))
+
+
+def _zero_notes(ex: ExpandedNetwork, shifted: ExpandedNetwork) -> dict[str, float]:
+    """Per population whose register zero moved below ``E_L``: how far (V)."""
+    if shifted is ex:
+        return {}
+    moved = ex.params.broadcast(ex.n).E_L - shifted.params.E_L
+    return {name: float(np.max(moved[ex.slice(name)], initial=0.0)) for name in ex.names
+            if np.any(moved[ex.slice(name)] > 0)}
+
+
 def _quantise_neurons(ex: ExpandedNetwork, dq, core_spec: CoreSpec,
-                      total_current: np.ndarray) -> tuple[QuantisedLif, np.ndarray]:
+                      total_current: np.ndarray, floors=None
+                      ) -> tuple[QuantisedLif, np.ndarray]:
     """The neurons quantised, each population with its own voltage scale coarse enough
-    for its largest current, and the bias registers per segment (refused when a bias
-    does not fit its register)."""
+    for its largest current (and at least ``floors``, reference LIF), and the bias
+    registers per segment (refused when a bias does not fit its register)."""
     groups = [ex.slice(name) for name in ex.names]
+    extra = {} if floors is None else {"v_lsb_min": floors, "names": list(ex.names)}
     q = dq.quantise_groups(ex.params, ex.dt, core_spec, groups,
-                           current_span=np.max(np.abs(total_current), axis=0))
+                           current_span=np.max(np.abs(total_current), axis=0), **extra)
     biases = np.rint(total_current / q.scales.i_lsb)
     lo, hi = dq.bias_range(core_spec)
     if biases.size and (biases.min() < lo or biases.max() > hi):
@@ -196,7 +253,9 @@ def _quantise_neurons(ex: ExpandedNetwork, dq, core_spec: CoreSpec,
         worst = biases[:, j][np.argmax(np.abs(biases[:, j]))]
         register = (f"the {core_spec.v_bits}-bit field" if core_spec.dialect == "lif"
                     else f"the {core_spec.dialect} bias")
-        raise SpecError(f"neuron {j}: its input current needs a bias register of "
+        name = next(p for p in ex.names if ex.slice(p).start <= j < ex.slice(p).stop)
+        raise SpecError(f"population {name}, neuron {j - ex.offsets[name]}: its input "
+                        f"current needs a bias register of "
                         f"{int(worst)} LSB, beyond {register} ({lo}..{hi}); widen the "
                         f"membrane (v_bits)")
     return q, biases.astype(np.int64)
@@ -216,13 +275,20 @@ def _input_channels(ex: ExpandedNetwork) -> tuple[np.ndarray, np.ndarray, np.nda
 
 
 def _quantise_synapses(ex: ExpandedNetwork, dq, q: QuantisedLif, core_spec: CoreSpec,
-                       channel_neuron: np.ndarray, channel_weight: np.ndarray):
+                       channel_neuron: np.ndarray, channel_weight: np.ndarray,
+                       per_population: bool = False):
     """The weights of recurrent synapses and input channels, quantised with one shared
-    exponent, and the delays in whole ticks (at least 1; refused beyond the delay field),
-    with the number of delays that were rounded."""
+    exponent (``per_population``: one per target population), and the delays in whole
+    ticks (at least 1; refused beyond the delay field), with the number of delays that
+    were rounded."""
     all_weights = np.concatenate([ex.weight, channel_weight])
     all_post = np.concatenate([ex.post, channel_neuron]).astype(np.int64)
-    qw = dq.quantise_weights(all_weights, dq.weight_lsb(q)[all_post], core_spec)
+    lsb = dq.weight_lsb(q)[all_post]
+    if per_population:
+        qw = quantise_weights_per_group(all_weights, lsb, all_post,
+                                        [ex.slice(name) for name in ex.names], core_spec)
+    else:
+        qw = dq.quantise_weights(all_weights, lsb, core_spec)
     delay_ticks = np.maximum(ex.delay_ticks(), 1)
     delays_rounded = int(np.count_nonzero(np.abs(ex.delay / ex.dt - delay_ticks) > 1e-9))
     if delay_ticks.size and delay_ticks.max() > core_spec.max_delay:

@@ -1,8 +1,9 @@
 """Put an integer network onto a chip for a given placement of its neurons.
 
 A ``Network`` is already quantised: neuron parameters (one firmware record for all
-neurons), synapses ``(pre, post, w, delay)`` with one shared weight exponent, and input
-channels with synapses ``(channel, post, w, delay)``. ``place`` builds, for a placement
+neurons), synapses ``(pre, post, w, delay)`` with one shared weight exponent (or one per
+synapse: rows then hold only synapses of one exponent), and input channels with
+synapses ``(channel, post, w, delay)``. ``place`` builds, for a placement
 ``core_of[neuron]``, the routing tables and synapse memories:
 
 * neuron ``j`` gets one routing entry per (destination core, delay) among its synapses;
@@ -44,6 +45,7 @@ class Network:
     input_post: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     input_w: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     n_inputs: int = 0
+    input_w_exp: np.ndarray | None = None  # per input synapse, when w_exp is per synapse
 
     @property
     def n(self) -> int:
@@ -109,10 +111,22 @@ def place(net: Network, core_of: np.ndarray, spec: ChipSpec,
     for c, m in enumerate(members):
         slot_of[m] = np.arange(m.size)
 
-    # Axons: recurrent (dest core, pre, delay) groups first, then input (core, channel, 0).
-    rec, rec_of = _group(core_of[net.post], net.pre, net.delay)
-    inp, inp_of = _group(core_of[net.input_post], net.input_channel,
-                         np.zeros(net.input_channel.size, dtype=np.int64))
+    # Axons: recurrent (dest core, pre, delay) groups first, then input (core, channel, 0);
+    # with per-synapse exponents the exponent is part of the key (one per row).
+    per_synapse = np.ndim(net.w_exp) > 0
+    rec_exp = np.asarray(net.w_exp, dtype=np.int64) if per_synapse else None
+    inp_exp = (np.asarray(net.input_w_exp, dtype=np.int64) if per_synapse
+               else np.zeros(net.input_channel.size, dtype=np.int64))
+    spread = (int(max(np.max(rec_exp, initial=0), np.max(inp_exp, initial=0))) + 1
+              if per_synapse else 1)
+    rec_key = net.delay * spread + rec_exp if per_synapse else net.delay
+    rec, rec_of = _group(core_of[net.post], net.pre, rec_key)
+    inp, inp_of = _group(core_of[net.input_post], net.input_channel, inp_exp)
+    group_exp = (np.concatenate([rec[:, 2] % spread, inp[:, 2]]) if per_synapse
+                 else None)
+    if per_synapse:
+        rec = rec.copy()
+        rec[:, 2] //= spread   # the key's delay
     groups = np.concatenate([rec, inp]) if inp.size else rec
     group_core = groups[:, 0] if groups.size else np.zeros(0, dtype=np.int64)
     order = np.argsort(group_core, kind="stable")
@@ -134,7 +148,11 @@ def place(net: Network, core_of: np.ndarray, spec: ChipSpec,
                                axon_of_group[n_rec + inp_of[syn_inp]]])
         slot = np.concatenate([slot_of[net.post[syn_rec]], slot_of[net.input_post[syn_inp]]])
         w = np.concatenate([net.w[syn_rec], net.input_w[syn_inp]])
-        synapses = SynapseMemory.from_lists(n_axons, axon, slot, w, net.w_exp)
+        row_exp = net.w_exp
+        if per_synapse:
+            row_exp = np.zeros(n_axons, dtype=np.int64)
+            row_exp[axon_of_group[in_core]] = group_exp[in_core]
+        synapses = SynapseMemory.from_lists(n_axons, axon, slot, w, row_exp)
         sources = rec[:, 1] if len(rec) else np.zeros(0, dtype=np.int64)
         mine = np.flatnonzero(core_of[sources] == c) if len(rec) else np.zeros(0, np.int64)
         routes = RoutingTable.from_lists(

@@ -3,9 +3,13 @@ the weights clipped or zeroed and the routing entries that leave their core."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from firmware_models.lif.quantiser import ParameterError, format_errors
+
+from .warnings import compile_warnings
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,19 @@ class CompileReport:
     delays_rounded: int
     inter_core_entries: int
     inter_core_entries_sequential: int
+    # (name, start, stop) per population, in netlist order: warnings name them
+    populations: tuple[tuple[str, int, int], ...] = ()
+    weight_post: np.ndarray | None = field(default=None, repr=False)   # target per weight
+    weight_clipped: np.ndarray | None = field(default=None, repr=False)  # clipped per weight
+    zero_shift: dict[str, float] = field(default_factory=dict)  # register zero below E_L
+    calibrated: bool = False
+    dt: float | None = None
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Every realised parameter more than 5 % off, every clipped weight, every moved
+        register zero: one line each per population and parameter (compiler.warnings)."""
+        return compile_warnings(self)
 
     @property
     def inter_core_ratio(self) -> float:
@@ -70,7 +87,8 @@ class CompileReport:
                 "delays_rounded": self.delays_rounded,
                 "inter_core_entries": self.inter_core_entries,
                 "inter_core_entries_sequential": self.inter_core_entries_sequential,
-                "inter_core_ratio": self.inter_core_ratio}
+                "inter_core_ratio": self.inter_core_ratio, "calibrated": self.calibrated,
+                "warnings": list(self.warnings)}
 
 
 def _used(used: int, capacity: int) -> str:
