@@ -357,8 +357,10 @@ def test_conv_input_shape_inferred_and_avgpool(tmp_path):
 
 # ====================================================================== Rockpool
 def test_rockpool_linear_lif(tmp_path):
-    """Rockpool writes r = (tau/dt0) e^(-dt0/tau) (about tau/dt0 - 1) and means
-    v[k] = a (v + x), a = e^(-dt0/tau), in steps of dt0 (here 1 ms)."""
+    """Rockpool writes r = (tau/dt0) e^(-dt0/tau) (about tau/dt0 - 1), and Rockpool 3.1's
+    LIFNeuronTorch computes v[k] = a v + x, a = e^(-dt0/tau), in steps of dt0 (here 1 ms):
+    tests/data/nir/rockpool/lifneuron_ff, made by Rockpool itself, shows it (the earlier
+    reading a (v + x) of this test was wrong)."""
     tau, dt0, wgt = 0.02, 1e-3, 0.3
     r = tau / dt0 * np.exp(-dt0 / tau)
     nodes = {"input": nir.Input(a(1)), "0_LinearTorch": nir.Linear(np.array([[wgt]])),
@@ -371,7 +373,7 @@ def test_rockpool_linear_lif(tmp_path):
     run = run_float(net, np.ones((12, 1)))
     decay, v, want, fired = np.exp(-dt0 / tau), 0.0, [], []
     for _ in range(12):
-        v = decay * (v + wgt)
+        v = decay * v + wgt
         fired.append(v >= 1)
         v -= fired[-1]
         want.append(v)

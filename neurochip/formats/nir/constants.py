@@ -34,6 +34,7 @@ NO_LEAK_TICKS = 2 ** 24        # tau_m of neurons without leak (IF, I), in ticks
 MEMORYLESS_TAU = 1e-3          # tau (in ticks) of a state with no memory: exp(-1000) == 0
 SNNTORCH_DT = 1e-4             # s: the step snnTorch's exporter hard-codes
 ROCKPOOL_DT = 1e-3             # s: Rockpool's default step (used only when nothing says)
+NORSE_EXPORT_DT = 1e-3         # s: to_nir's default dt, which Norse 1.1.0 multiplies taus by
 GAIN_SNAP = 1e-12              # an input gain this close to 1 is taken as exactly 1
 EXPORTER = "neurochip"
 # reset="auto": what each exporter's simulator does by default

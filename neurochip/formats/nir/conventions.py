@@ -35,9 +35,10 @@ file's time step in the file's time unit)::
                            r = tau/dt0 gives v = beta v + x, beta = 1 - 1/r)
                            I[k] = (1 - dt0/tau_syn) I + (dt0/tau_syn) w_in x[k]
                            (w_in = tau_syn/dt0 gives I = alpha I + x)
-    rockpool  h = dt0      v[k] = a v + (dt0/tau) r x[k],  a = e^(-dt0/tau)   (add, decay;
-                           r = (tau/dt0) e^(-dt0/tau) ~ tau/dt0 - 1 gives v = a (v + x))
-                           I[k] = b (I + w_in x[k]),  b = e^(-dt0/tau_syn)
+    rockpool  h = dt0      v[k] = a v + x[k],  a = e^(-dt0/tau)   (Rockpool 3.1 LIFNeuronTorch;
+                           r = (tau/dt0) e^(-dt0/tau) only tells dt0)
+                           I[k] = b (I + w_in x[k]),  v[k] = a v + I[k],  b = e^(-dt0/tau_syn)
+                           (LIFTorch: the current decays in the step its input arrives)
 
 For IF and I nodes every convention means ``v[k] = v + h r x[k]``. ``dt0`` is the
 exporter's own time step, found in the file: snnTorch ``dt0 = tau / r`` (snnTorch writes
@@ -80,6 +81,7 @@ from .constants import (
     NEVER_FIRES_V_TH,
     NO_LEAK_TICKS,
     NON_SPIKING,
+    NORSE_EXPORT_DT,
     ROCKPOOL_DT,
     SNNTORCH_DT,
 )
@@ -221,6 +223,25 @@ def _choose_convention(graph: _Graph, params: dict, convention: str,
     return conv, reason, dt0
 
 
+def norse_time_scale(params: dict, dt: float, dt_export: float | None) -> tuple[float, str]:
+    """The factor Norse's exporter multiplied every time constant by: Norse 1.1.0 writes
+    ``tau * dt_export`` (``to_nir``'s ``dt``, 1e-3 s by default), older exports seconds.
+    ``dt_export`` given: that factor. Else 1e-3 when some time constant is below ``dt``
+    (no Euler step of ``dt`` could run it as written) and all are below 1e-3 (neurons
+    faster than 1 s once divided), 1 otherwise; with a sentence."""
+    if dt_export is not None:
+        return float(dt_export), f"; time constants divided by dt_export = {dt_export:g} given"
+    taus = [p[k] for p in params.values() for k in ("tau", "tau_mem", "tau_syn") if k in p]
+    shortest = min((float(np.min(t)) for t in taus), default=math.inf)
+    longest = max((float(np.max(t)) for t in taus), default=0.0)
+    if shortest >= dt or longest >= NORSE_EXPORT_DT:  # as written, or not 1.1.0's (< 1 s)
+        return 1.0, ""
+    return NORSE_EXPORT_DT, (f"; the shortest time constant, {shortest:.3g}, is below dt = "
+                             f"{dt:g} s: read as Norse 1.1.0 writes them, tau * dt_export with "
+                             f"to_nir's default dt_export = {NORSE_EXPORT_DT:g} s (pass "
+                             f"dt_export= to say otherwise)")
+
+
 def _file_step(conv: str, dt: float, dt0: float | None) -> float:
     """``h``: the file's time step in the file's time unit (s, or ticks for Sinabs)."""
     return {"physical": dt, "norse": dt, "sinabs": 1.0}.get(conv, dt0)
@@ -319,13 +340,15 @@ def _membrane(f: _Fit, kind: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
             bad = a_m <= 0
             f.fail(f"membrane decay per tick 1 - h/tau = {float(a_m[bad][0])!r} <= 0 "
                    f"(h = {h!r}, tau = {float(tau[bad][0])!r}): the {f.conv} (Euler) step "
-                   f"needs tau > h")
+                   f"needs tau > h" + ("; Norse 1.1.0 writes tau * dt_export: pass "
+                                       "dt_export=" if f.conv == "norse" else ""))
         tau_m = -dt / np.log1p(-x)
         m_scale = np.ones(n)
     else:
         a_m = np.exp(-x)
         tau_m = tau * (dt / h)
-        m_scale = x / (1.0 - a_m) if f.conv == "rockpool" else np.ones(n)
+        # Rockpool adds its input unscaled: v = a v + x (LIFTorch: v = a v + i)
+        m_scale = 1.0 / (r * (1.0 - a_m)) if f.conv == "rockpool" else np.ones(n)
     if np.any(a_m >= 1.0):
         f.fail(f"time constant too long for dt: exp(-h/tau) rounds to 1 "
                f"(tau = {float(tau.max())!r})")

@@ -25,7 +25,7 @@ from .building import (
     _projections,
 )
 from .constants import CONVENTIONS, RESET_DEFAULTS
-from .conventions import _choose_convention, _file_step
+from .conventions import _choose_convention, _file_step, norse_time_scale
 from .errors import NirError, _edge_at, _node_at
 from .exact_values import _adopt
 from .lowering import _conv_coo, _elementwise, _identity, _matmul, _padding, _Signal, _sum
@@ -341,7 +341,9 @@ def load_nir(path_or_graph, dt: float, reset: str | Mapping[str, str] = "auto",
     ``v_reset``, for Norse and physical -- NIR's equations --, ``"subtract"`` for snnTorch,
     Sinabs and Rockpool); NIR stores neither ``dt`` nor the reset. ``convention`` says how
     to read ``r``, ``w_in`` and time (``conventions``, docs/nir.md); ``dt_export``
-    overrides the exporter step ``dt0`` of the snnTorch and Rockpool conventions. Files
+    overrides the exporter step ``dt0`` of the snnTorch and Rockpool conventions, and for
+    Norse is ``to_nir``'s ``dt``, which Norse 1.1.0 multiplied every time constant by
+    (guessed when a time constant is below ``dt``: ``conventions.norse_time_scale``). Files
     are read with ``h5py`` directly (no ``nir`` type check), so graphs that ``nir.read``
     refuses for a mere shape declaration still load; every real problem is a
     ``NirError`` naming the file and the node or edge.
@@ -355,6 +357,11 @@ def load_nir(path_or_graph, dt: float, reset: str | Mapping[str, str] = "auto",
     params = {name: _neuron_params(node, source) for name, node in graph.nodes.items()
               if node.role == "neuron"}
     conv, reason, dt0 = _choose_convention(graph, params, convention, dt_export)
+    if conv == "norse":
+        scale, how = norse_time_scale(params, dt, dt_export)
+        reason += how
+        params = {name: {k: (v / scale if k in ("tau", "tau_mem", "tau_syn") else v)
+                         for k, v in p.items()} for name, p in params.items()}
     loader = _Loader(graph, dt, conv, dt0, params)
     loader.resolve_shapes()
 
