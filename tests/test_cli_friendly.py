@@ -177,8 +177,8 @@ def test_force_overwrites(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["compare", "missing.json"], "argument netlist: no such file: 'missing.json'"),
-    (["compare", "notes.txt"], "argument netlist: expected a .json or .toml file, got "
-                               "'notes.txt'"),
+    (["compare", "notes.txt"], "argument netlist: expected a .json or .toml or .nir file, "
+                               "got 'notes.txt'"),
     (["run", "missing.nir"], "argument netlist: no such file: 'missing.nir'"),
     (["compile", "missing.toml", "-o", "x"], "argument netlist: no such file"),
     (["inspect", "missing.ncim"], "argument image: no such file: 'missing.ncim'"),

@@ -16,11 +16,12 @@ from ..compiler.dialects import DEFAULT_DIALECT, DIALECTS
 from ..hardware.energy import PRESETS
 from ..hardware.fixed import ROUNDING_MODES, RegisterOverflowError
 from ..hardware.spec import SpecError
-from .args import (UsageError, _Parser, frequency, input_file, mesh, override, positive_float,
-                   positive_int)
+from .args import (UsageError, _Parser, duration_ms, frequency, input_file, mesh, override,
+                   positive_float, positive_int)
 from .commands import (compile_command, demo_command, experiment_command, inspect_command,
                        run_command, throughput_command)
 from .compare import add_compare_arguments, compare_command
+from .nir import add_nir_options
 
 __all__ = ["RUNS_THE_EMULATOR", "UsageError", "build_parser", "main"]
 
@@ -51,8 +52,9 @@ def _add_demo(commands) -> None:
     demo = commands.add_parser(
         "demo", help="run the built-in network on a core and on the float reference")
     demo.add_argument("--ticks", type=positive_int, default=1000, help="ticks to run (1000)")
-    demo.add_argument("--dt", type=positive_float, default=1.0,
-                      help="tick length in milliseconds (1.0)")
+    demo.add_argument("--dt", type=duration_ms, default=1e-3,
+                      help="tick length: 1ms, 0.25ms, 1e-4s; a bare number is milliseconds "
+                           "(1ms)")
     demo.add_argument("--v-bits", type=int, default=16, help="membrane width in bits (16)")
     demo.add_argument("--i-bits", type=int, default=16, help="current width in bits (16)")
     demo.add_argument("--rounding", choices=ROUNDING_MODES, default="floor",
@@ -69,8 +71,9 @@ def _add_throughput(commands) -> None:
     tp.add_argument("example", nargs="?", default="random",
                     help="'random' (the default: the built-in benchmark network, --neurons "
                          "LIF neurons each with --fanout synapses onto random neurons and a "
-                         "bias that fires it at --rate; docs/throughput.md) or a netlist "
-                         "file (.json/.toml) to compile onto the mesh and run")
+                         "bias that fires it at --rate; docs/throughput.md), a netlist "
+                         "file (.json/.toml) or a NIR graph (.nir, with --input) to compile "
+                         "onto the mesh and run")
     tp.add_argument("--preset", choices=sorted(PRESETS), default="reference",
                     help="timing table, energies and clock of a published chip (reference)")
     tp.add_argument("--clock", type=frequency, help="clock, e.g. 100MHz (the preset's)")
@@ -81,8 +84,6 @@ def _add_throughput(commands) -> None:
     tp.add_argument("--rate", type=positive_float, default=25.0,
                     help="free-running firing rate in Hz (25)")
     tp.add_argument("--ticks", type=positive_int, default=500, help="ticks to run (500)")
-    tp.add_argument("--dt", type=positive_float, default=1.0,
-                    help="tick length in milliseconds (1.0)")
     tp.add_argument("--placement", choices=["sequential", "random", "greedy"],
                     default="sequential",
                     help="neurons to cores: in blocks, at random (built-in network only) or "
@@ -97,18 +98,13 @@ def _add_throughput(commands) -> None:
     tp.add_argument("--force", action="store_true", help="overwrite existing plot files")
     tp.add_argument("--quiet", action="store_true",
                     help="no progress bar or plot lines: the table (or JSON) alone")
+    add_nir_options(tp, float_reference=False)   # its --dt is the built-in network's too
 
 
 def _add_run(commands) -> None:
     run = commands.add_parser("run", help="run a netlist (.json/.toml) or NIR graph (.nir)")
     run.add_argument("netlist", type=input_file(".json", ".toml", ".nir"),
                      help="netlist file (.json or .toml) or NIR graph (.nir)")
-    run.add_argument("--input", help="NIR only: input array file (.npy, or .npz with one "
-                                     "array), ticks × input size; zero input when absent")
-    run.add_argument("--dt", type=positive_float, default=1.0,
-                     help="NIR only: tick length in milliseconds (1.0)")
-    run.add_argument("--reset", choices=["auto", "value", "subtract", "none"], default="auto",
-                     help="NIR only: reset mode (auto: as the exporter's simulator does)")
     run.add_argument("--ticks", type=positive_int, help="ticks to run (the netlist's duration)")
     _add_chip_options(run)
     run.add_argument("--backend", choices=["compiled", "numpy"],
@@ -123,12 +119,14 @@ def _add_run(commands) -> None:
                      help="voltage scales from a float reference run on the same input "
                           "(docs/compiler.md)")
     _add_strict(run)
+    add_nir_options(run)
 
 
 def _add_compile(commands) -> None:
-    comp = commands.add_parser("compile", help="compile a netlist into binary core images")
-    comp.add_argument("netlist", type=input_file(".json", ".toml"),
-                      help="netlist file (.json or .toml)")
+    comp = commands.add_parser("compile", help="compile a netlist or NIR graph into binary "
+                                               "core images")
+    comp.add_argument("netlist", type=input_file(".json", ".toml", ".nir"),
+                      help="netlist file (.json or .toml) or NIR graph (.nir)")
     comp.add_argument("-o", "--out", required=True, help="directory for the images and report")
     _add_chip_options(comp)
     comp.add_argument("--force", action="store_true", help="replace an existing output")
@@ -137,6 +135,7 @@ def _add_compile(commands) -> None:
                       help="voltage scales from a float reference run of the netlist's "
                            "inputs (docs/compiler.md)")
     _add_strict(comp)
+    add_nir_options(comp, float_reference=False)
 
 
 def _add_inspect(commands) -> None:

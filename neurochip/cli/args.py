@@ -11,6 +11,7 @@ import math
 import os
 import re
 
+from ..formats.units import parse_duration
 from ..hardware.fixed import ROUNDING_MODES
 from ..hardware.spec import DIALECTS
 
@@ -59,6 +60,16 @@ def frequency(text: str) -> float:
     return value
 
 
+def duration_ms(text: str) -> float:
+    """A tick length in seconds from ``1ms``, ``0.1ms``, ``1e-4s``, ``100us``; a bare
+    number is milliseconds (``--dt 1`` is 1 ms)."""
+    try:
+        return parse_duration(text, "ms", "--dt")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error).replace("--dt must be ", "expected ")) \
+            from None
+
+
 def mesh(text: str) -> tuple[int, int]:
     """A mesh of cores, ``WIDTHxHEIGHT`` such as ``4x4``."""
     match = re.fullmatch(r"(\d+)x(\d+)", text)
@@ -87,6 +98,27 @@ def override(text: str) -> tuple[str, float]:
         return name.strip(), float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected NAME=NUMBER, got {text!r}") from None
+
+
+def framework_option(text: str) -> tuple[str, object]:
+    """``NAME=VALUE`` for a framework's semantics: ``true``/``false``, ``none``, a number
+    or a word (``reset_delay=false``, ``max_spikes_per_dt=1``, ``spike_fn=single``)."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    word = value.strip()
+    special = {"true": True, "false": False, "none": None}
+    if word.lower() in special:
+        return name.strip(), special[word.lower()]
+    for convert in (int, float):
+        try:
+            number = convert(word)
+        except ValueError:
+            continue
+        if isinstance(number, float) and not math.isfinite(number):
+            raise argparse.ArgumentTypeError(f"expected a finite value, got {text!r}")
+        return name.strip(), number
+    return name.strip(), word
 
 
 # ====================================================================== comma lists

@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 import os
 
+import numpy as np
+
 from ..compiler.dialects import CURRENT_REGISTER
 from ..compiler.dialects import PRESETS as DIALECT_PRESETS
 from ..hardware.energy import PRESETS
@@ -28,7 +30,7 @@ def demo_command(args) -> int:
         raise UsageError(str(error).replace("CoreSpec.v_bits", "--v-bits")
                          .replace("CoreSpec.i_bits", "--i-bits")) from None
     with bar(DEMO_STAGES, quiet=args.quiet, desc="demo", unit="stage") as shown:
-        result = run_demo(ticks=args.ticks, dt=args.dt * 1e-3, spec=spec,
+        result = run_demo(ticks=args.ticks, dt=args.dt, spec=spec,
                           progress=shown.update)
     plot_demo(result, args.out)
     if not args.quiet:
@@ -54,9 +56,10 @@ def throughput_command(args) -> int:
         raise UsageError(f"unknown timing or energy entry {name!r}") from None
     except ValueError as error:
         raise UsageError(str(error)) from None
-    period = 1e3 / (args.rate * args.dt)
+    period = 1.0 / (args.rate * args.dt)
     if period < 2:
-        raise UsageError(f"--rate {args.rate:g} Hz is too fast for --dt {args.dt:g} ms")
+        raise UsageError(f"--rate {args.rate:g} Hz is too fast for --dt "
+                         f"{args.dt * 1e3:g} ms")
     clock = args.clock or preset.clock_hz
     if args.example == "random":
         if args.placement == "greedy":
@@ -66,16 +69,16 @@ def throughput_command(args) -> int:
         with bar(args.ticks, quiet=args.quiet, desc="throughput", unit="tick") as shown:
             report, mesh = estimate_example(
                 neurons=args.neurons, fanout=args.fanout, period=int(round(period)),
-                mesh=args.mesh, ticks=args.ticks, dt_s=args.dt * 1e-3, timing=timing,
+                mesh=args.mesh, ticks=args.ticks, dt_s=args.dt, timing=timing,
                 energy=energy, clock_hz=clock, placement=args.placement,
                 progress=to(shown))
-    elif args.example.endswith((".json", ".toml")):
+    elif args.example.endswith((".json", ".toml", ".nir")):
         if not os.path.isfile(args.example):
             raise UsageError(f"no such file: {args.example!r}")
         report, mesh = _netlist_throughput(args, timing, energy, clock)
     else:
-        raise UsageError(f"expected 'random' or a netlist file (.json/.toml), got "
-                         f"{args.example!r}")
+        raise UsageError(f"expected 'random', a netlist file (.json/.toml) or a NIR graph "
+                         f"(.nir), got {args.example!r}")
     print(report.to_json() if args.json else report.format_table())
     if args.plot:
         for path in plot_report(report, mesh, args.plot):
@@ -86,9 +89,14 @@ def throughput_command(args) -> int:
 
 def report_warnings(args, warnings) -> None:
     """Print warnings on stderr (not with ``--quiet``) and count them on ``args``
-    (``--strict`` reads the count, quiet or not)."""
+    (``--strict`` reads the count, quiet or not); for a NIR graph, populations are named
+    with their NIR node."""
     import sys
 
+    prepared = getattr(args, "prepared", None)
+    if prepared is not None:
+        from ..lab.nir_runs import with_node_names
+        warnings = with_node_names(warnings, prepared.network)
     for line in warnings if not getattr(args, "quiet", False) else ():
         print(line, file=sys.stderr)
     args.warned = getattr(args, "warned", 0) + len(warnings)
@@ -109,25 +117,23 @@ def run_command(args) -> int:
     _refuse_existing(args.out, args.plot, force=args.force)
     if args.out and not args.out.endswith(".npz"):
         raise UsageError(f"--out must name a .npz file, got {args.out!r}")
-    _nir_input = None
-    if args.netlist.endswith(".nir"):
-        expanded, _nir_input = _load_nir_run(args)
-        args.nir_input = _nir_input
-        ticks = args.ticks or expanded.ticks
+    nir = args.netlist.endswith(".nir")
+    if nir:
+        from .nir import prepare_from_args
+        args.prepared = prepare_from_args(args)
+        expanded = args.prepared.expanded
     else:
-        if args.input:
-            raise UsageError("--input is for NIR graphs; a netlist holds its own inputs")
+        _refuse_nir_options(args)
         expanded = expand(load_netlist(args.netlist))
-        ticks = args.ticks or expanded.ticks
+    ticks = args.prepared.ticks if nir else (args.ticks or expanded.ticks)
     results: dict[str, np.ndarray] = {"dt": np.array(expanded.dt), "ticks": np.array(ticks)}
-    if args.float and args.netlist.endswith(".nir"):
-        from ..formats.nir import run_float
-        net, x = _nir_input
-        run = run_float(net, x)
-        trace = run
-        traces = {"spikes": run.spikes, "v": run.V, "i": run.I_syn}
-        units = {"v": "V", "i": "A"}
-        summary = f"float reference: {int(run.spikes.sum())} spikes in {ticks} ticks"
+    if args.float and nir:
+        from .nir import reference_from_args
+        reference = reference_from_args(args, args.prepared, "same-step")
+        traces = {"spikes": reference.spikes, "v": reference.V, "i": reference.I_syn}
+        units = {"v": "the file's units", "i": "the file's units"}
+        summary = (f"{reference.describe()}: {int(reference.spikes.sum())} spikes in "
+                   f"{ticks} ticks")
     elif args.float:
         trace = float_run(expanded, ticks)
         traces = {"spikes": trace.spikes, "v": trace.V, "i": trace.I_syn, "theta": trace.Theta}
@@ -135,6 +141,33 @@ def run_command(args) -> int:
         summary = f"float reference: {int(trace.spikes.sum())} spikes in {ticks} ticks"
     else:
         traces, units, summary = _emulate(args, expanded, ticks, results)
+    _store_probes(args, expanded, traces, results)
+    print(summary)
+    if nir and not args.float:
+        _nir_agreement(args, traces["spikes"], results)
+    if args.out:
+        np.savez_compressed(args.out, **results)
+        print(f"recordings: {os.path.abspath(args.out)} ({', '.join(sorted(results))}; "
+              f"units {units})")
+    if args.plot:
+        _raster(expanded, traces["spikes"], args.plot)
+        print(f"plot: {os.path.abspath(args.plot)}")
+    return 0
+
+
+def _refuse_nir_options(args) -> None:
+    """A netlist holds its own inputs, tick and reset: NIR-only options are refused."""
+    given = [flag for flag, name, default in (
+        ("--input", "input", None), ("--dt", "dt", 1e-3), ("--reset", "reset", "auto"),
+        ("--dt-export", "dt_export", None), ("--framework", "framework", "auto"),
+        ("--option", "option", []), ("--stepping", "stepping", None))
+        if getattr(args, name, default) != default]
+    if given:
+        raise UsageError(f"{', '.join(given)}: for NIR graphs only; the netlist "
+                         f"{args.netlist} sets its own inputs, tick and reset")
+
+
+def _store_probes(args, expanded, traces, results) -> None:
     missing = set()
     for probe in expanded.probes:
         for name in probe.record:
@@ -145,15 +178,23 @@ def run_command(args) -> int:
     if missing and not args.quiet:
         print(f"not recorded: {', '.join(sorted(missing))} (no such register in the "
               f"{args.dialect} dialect)")
-    print(summary)
-    if args.out:
-        np.savez_compressed(args.out, **results)
-        print(f"recordings: {os.path.abspath(args.out)} ({', '.join(sorted(results))}; "
-              f"units {units})")
-    if args.plot:
-        _raster(expanded, traces["spikes"], args.plot)
-        print(f"plot: {os.path.abspath(args.plot)}")
-    return 0
+
+
+def _nir_agreement(args, chip_spikes, results) -> None:
+    """After a chip run of a NIR graph: spikes per Output on chip and float reference,
+    and the warnings for what the chip cannot compute as the reference does."""
+    from types import SimpleNamespace
+
+    from ..lab.nir_runs import agreement, semantic_gaps
+    from .nir import reference_from_args
+
+    reference = reference_from_args(args, args.prepared, "tick-per-hop")
+    found = agreement(args.prepared, SimpleNamespace(recording=SimpleNamespace(
+        spikes=chip_spikes)), reference)
+    print(found.format())
+    for o in found.outputs:
+        results[f"agreement.{o.output}"] = np.array([o.chip_spikes, o.float_spikes])
+    report_warnings(args, semantic_gaps(args.prepared, reference))
 
 
 def _emulate(args, expanded, ticks: int, results: dict) -> tuple[dict, dict, str]:
@@ -165,7 +206,7 @@ def _emulate(args, expanded, ticks: int, results: dict) -> tuple[dict, dict, str
     from ..compiler.warnings import run_warnings
 
     calibration = None
-    if getattr(args, "calibrate", False):
+    if getattr(args, "calibrate", False) or args.netlist.endswith(".nir"):
         from ..compiler.calibration import Calibration
         calibration = Calibration.from_run(_calibration_run(args, expanded, ticks))
     compiled = compile_netlist(expanded, _chip_spec_for(args),
@@ -203,38 +244,8 @@ def _calibration_run(args, expanded, ticks: int):
 
     if args.netlist.endswith(".nir"):
         from ..formats.nir import run_float
-        net, x = args.nir_input
-        return run_float(net, x)
+        return run_float(args.prepared.network, args.prepared.x)
     return float_run(expanded, ticks)
-
-
-def _load_nir_run(args):
-    """A NIR graph as an expanded network with its input events, and the input array."""
-    import numpy as np
-
-    from ..compiler.pipeline import with_input_events
-    from ..formats.netlist import expand
-    from ..formats.nir import load_nir
-
-    net = load_nir(args.netlist, dt=args.dt * 1e-3, reset=args.reset)
-    if args.input:
-        data = np.load(args.input)
-        if hasattr(data, "files"):
-            if len(data.files) != 1:
-                raise UsageError(f"{args.input}: expected one array, found "
-                                 f"{', '.join(data.files)}")
-            data = data[data.files[0]]
-        x = net.input_array(data)
-    else:
-        x = np.zeros((args.ticks or 100, net.n_inputs))
-    ticks = args.ticks or x.shape[0]
-    if x.shape[0] < ticks:
-        x = np.concatenate([x, np.zeros((ticks - x.shape[0], x.shape[1]))])
-    expanded = expand(net.netlist_for(ticks))
-    if not args.float:
-        expanded = with_input_events(expanded, net.input_channel, net.input_post,
-                                     net.input_weight, net.input_delay, x[:ticks])
-    return expanded, (net, x[:ticks])
 
 
 def _chip_spec_for(args):
@@ -263,8 +274,8 @@ def compile_command(args) -> int:
     if os.path.isdir(args.out) and os.listdir(args.out) and not args.force:
         raise UsageError(f"{args.out} exists and is not empty; pass --force to replace its "
                          f"images and report")
-    calibration = "float" if getattr(args, "calibrate", False) else None
-    compiled = compile_netlist(load_netlist(args.netlist), _chip_spec_for(args),
+    network, calibration = _network_to_compile(args, load_netlist)
+    compiled = compile_netlist(network, _chip_spec_for(args),
                                partitioner=args.partitioner, dialect=args.dialect,
                                calibration=calibration)
     chip = compiled.chip
@@ -281,6 +292,24 @@ def compile_command(args) -> int:
               f"to {os.path.abspath(args.out)}")
     report_warnings(args, report.warnings)
     return 0
+
+
+def _network_to_compile(args, load_netlist):
+    """The netlist (or a NIR graph with its ``--input`` as input events) and the
+    calibration ``--calibrate`` asks for."""
+    calibrate = getattr(args, "calibrate", False)
+    if not args.netlist.endswith(".nir"):
+        _refuse_nir_options(args)
+        return load_netlist(args.netlist), "float" if calibrate else None
+    from ..compiler.calibration import Calibration
+    from ..formats.nir import run_float
+    from .nir import prepare_from_args
+
+    args.ticks = getattr(args, "ticks", None)
+    prepared = args.prepared = prepare_from_args(args)
+    calibration = Calibration.from_run(run_float(prepared.network, prepared.x)) \
+        if calibrate else None
+    return prepared.expanded, calibration
 
 
 def experiment_command(args) -> int:
@@ -336,21 +365,25 @@ def _raster(expanded, spikes, path: str) -> None:
 def _netlist_throughput(args, timing, energy, clock):
     from ..hardware.chip import ChipSpec
     from ..compiler.pipeline import compile_netlist, roomy_core_spec
-    from ..formats.netlist import load_netlist
+    from ..formats.netlist import expand, load_netlist
     from ..lab.throughput import summarise
 
-    netlist = load_netlist(args.example)
+    if args.example.endswith(".nir"):
+        from .nir import prepare_from_args
+        args.netlist = args.example
+        network = prepare_from_args(args).expanded
+    else:
+        network = expand(load_netlist(args.example))
     cores = args.mesh[0] * args.mesh[1]
-    spec = ChipSpec(*args.mesh, core=roomy_core_spec(-(-netlist.n // cores), cores),
+    spec = ChipSpec(*args.mesh, core=roomy_core_spec(-(-network.n // cores), cores),
                     timing=timing, clock_hz=clock)
     if args.placement == "random":
         raise UsageError("--placement random is for the built-in network; a netlist is "
                          "placed sequential or greedy")
-    compiled = compile_netlist(netlist, spec, partitioner=args.placement)
+    compiled = compile_netlist(network, spec, partitioner=args.placement)
     from ..lab.progress import bar, to
     with bar(args.ticks, quiet=args.quiet, desc="throughput", unit="tick") as shown:
         recording = compiled.run(args.ticks, record=("spikes",), timing=True,
                                  progress=to(shown))
-    return summarise(recording.timing, spec.mesh, int(recording.spikes.sum()), netlist.dt,
+    return summarise(recording.timing, spec.mesh, int(recording.spikes.sum()), network.dt,
                      clock, energy), spec.mesh
-

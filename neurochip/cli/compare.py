@@ -17,8 +17,8 @@ from .args import (UsageError, dialect_list, input_file, int_list, mesh, nonnega
 
 def add_compare_arguments(parser) -> None:
     """The options of ``neurochip compare`` (the parser ``cli`` made for the command)."""
-    parser.add_argument("netlist", type=input_file(".json", ".toml"),
-                        help="netlist file (.json or .toml)")
+    parser.add_argument("netlist", type=input_file(".json", ".toml", ".nir"),
+                        help="netlist file (.json or .toml) or NIR graph (.nir, with --input)")
     parser.add_argument("--v-bits", type=int_list, default=[16], metavar="LIST",
                         help="membrane widths, e.g. 8,10,12,16 (16); theta follows")
     parser.add_argument("--i-bits", type=int_list, default=[16], metavar="LIST",
@@ -59,6 +59,8 @@ def add_compare_arguments(parser) -> None:
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bar, no header or plot lines: the table (or JSON) "
                              "alone")
+    from .nir import add_nir_options
+    add_nir_options(parser)
 
 
 def compare_command(args, usage_error: type[Exception] | None = None) -> int:
@@ -72,7 +74,19 @@ def compare_command(args, usage_error: type[Exception] | None = None) -> int:
                 raise usage_error(f"{args.plot + suffix} exists; pass --force to overwrite it "
                                   f"or choose another --plot prefix")
     configs = _configs(args, usage_error)
-    ex = expanded_network(args.netlist)
+    reference = None
+    if args.netlist.endswith(".nir"):
+        from .nir import prepare_from_args, reference_from_args
+        quiet, args.quiet = args.quiet, args.quiet or args.json
+        prepared = args.prepared = prepare_from_args(args)
+        args.quiet = quiet
+        reference = reference_from_args(args, prepared, "tick-per-hop")
+        args.described = reference.describe()
+        ex = prepared.expanded
+    else:
+        from .commands import _refuse_nir_options
+        _refuse_nir_options(args)
+        ex = expanded_network(args.netlist)
     if args.ticks is not None and args.ticks > ex.ticks:
         raise usage_error(f"--ticks must be at most the netlist's duration, {ex.ticks} ticks")
     from ..lab.progress import bar
@@ -80,7 +94,8 @@ def compare_command(args, usage_error: type[Exception] | None = None) -> int:
         results = compare(ex, configs, mesh=args.mesh, ticks=args.ticks, window=args.window,
                           tau=args.tau * 1e-3, partitioner=args.partitioner,
                           backend=args.backend, keep_traces=bool(args.plot),
-                          reference=args.reference, progress=lambda r: shown.update())
+                          reference=args.reference, progress=lambda r: shown.update(),
+                          float_reference=reference)
     search = None
     if args.tolerance is not None:
         search = smallest_passing(results, args.tolerance, args.metric)
@@ -143,7 +158,7 @@ def _configs(args, usage_error: type[Exception]) -> list[dict]:
 def _print_json(args, ex, results, search, paths) -> None:
     print(json.dumps({
         "netlist": str(args.netlist), "neurons": ex.n, "ticks": results[0].ticks, "dt": ex.dt,
-        "reference": args.reference,
+        "reference": args.reference, "float_reference": getattr(args, "described", None),
         "window_ticks": args.window, "van_rossum_tau_s": args.tau * 1e-3,
         "configs": [r.to_dict() for r in results],
         "search": None if search is None else
@@ -156,6 +171,8 @@ def _print_table(args, ex, results, search, paths) -> None:
     total_float = next((r.total_float for r in results if r.ok), None)
     what = "parameters as asked" if args.reference == "asked" else \
         "parameters each configuration realises"
+    if args.reference == "asked" and getattr(args, "described", None):
+        what = args.described.removeprefix("float reference: ")
     if not args.quiet:
         print(f"{args.netlist}: {ex.n} neurons, {r0.ticks} ticks of {ex.dt * 1e3:g} ms; "
               f"float reference ({what})"

@@ -147,7 +147,8 @@ class _Reference:
     """The network and its float run (asked parameters), shared by every configuration;
     with ``reference="realised"`` each configuration gets its own float run."""
 
-    def __init__(self, netlist, ticks, mesh, window, tau, base, reference="asked"):
+    def __init__(self, netlist, ticks, mesh, window, tau, base, reference="asked",
+                 float_reference=None):
         from ...compiler.pipeline import float_run
 
         if reference not in REFERENCES:
@@ -167,8 +168,11 @@ class _Reference:
             raise ValueError(f"tau must be a positive number of seconds, got {tau!r}")
         self.window, self.tau = int(window), float(tau)
         self.base = base if base is not None else base_spec(self.ex, self.mesh)
-        self.trace = float_run(self.ex, self.ticks, seed=self.ex.seed) \
-            if reference == "asked" else None
+        if float_reference is not None and reference == "asked":
+            self.trace = float_reference   # any run with spikes and V (ticks, n)
+        else:
+            self.trace = float_run(self.ex, self.ticks, seed=self.ex.seed) \
+                if reference == "asked" else None
 
     def run(self, spec: CoreSpec, partitioner: str, backend, keep_traces: bool
             ) -> ComparisonResult:
@@ -233,7 +237,7 @@ def compare(netlist, configs, mesh: tuple[int, int] = (2, 2), ticks: int | None 
             window: int = DEFAULT_WINDOW, tau: float = DEFAULT_TAU,
             partitioner: str = "greedy", base: CoreSpec | None = None, backend=None,
             keep_traces: bool = True, reference: str = "asked",
-            progress=None) -> list[ComparisonResult]:
+            progress=None, float_reference=None) -> list[ComparisonResult]:
     """Run ``netlist`` (a path, a ``Netlist`` or an ``ExpandedNetwork``) on the float
     reference once and on the emulator once per configuration (a ``CoreSpec``, used as
     is, or a dict of ``CoreSpec`` fields applied to ``base``, by default
@@ -243,8 +247,12 @@ def compare(netlist, configs, mesh: tuple[int, int] = (2, 2), ticks: int | None 
     arrays on the results (needed by ``plot_comparison``). ``reference="realised"``
     compares with ``realised_float_run`` of each configuration instead of the netlist's
     parameters as asked, which leaves the arithmetic's error alone. ``progress(result)``,
-    when given, is called after each configuration has run."""
-    reference = _Reference(netlist, ticks, mesh, window, tau, base, reference)
+    when given, is called after each configuration has run. ``float_reference`` (with
+    ``reference="asked"``) is a float run to compare with instead of the netlist's: any
+    object with ``spikes`` and ``V`` of shape ``(ticks, n)`` in netlist order, such as
+    ``lab.nir_runs.float_reference`` of a NIR graph."""
+    reference = _Reference(netlist, ticks, mesh, window, tau, base, reference,
+                           float_reference)
     specs = [resolve_config(c, reference.base) for c in configs]
     results = []
     for spec in specs:
