@@ -18,6 +18,8 @@ the population of each neuron node), ``lowering`` (stateless maps to synapse lis
 projections, inputs and probes), ``exact_values`` (the float values ``save_nir`` keeps
 for ``load_nir``), ``network`` (``NirNetwork`` and its maps), ``float_run``
 (``run_float``), ``writing`` (``save_nir``); ``constants`` and ``errors`` below them all.
+``frameworks`` (each exporter's own equations) and ``framework_run``
+(``run_framework``: a graph run as its framework runs it) stand beside the netlist path.
 """
 
 # the constants are all attributes of the package; __all__ names the main ones
@@ -38,11 +40,15 @@ from .constants import (  # noqa: F401
 )
 from .errors import NirError
 from .float_run import FloatRun, run_float
+from .framework_run import FrameworkRun, read_framework_graph, run_framework
 from .loader import load_nir
 from .network import InputMap, NirNetwork, NodeMap, OutputMap
 from .writing import save_nir
 
 __all__ = [
+    "FrameworkRun",
+    "read_framework_graph",
+    "run_framework",
     "CONVENTIONS",
     "MEMORYLESS_TAU",
     "NEVER_FIRES_V_TH",
