@@ -214,3 +214,16 @@ def test_nir_options_on_a_netlist_are_refused(tmp_path):
     done = neurochip("run", example, "--dt", "0.5ms", "--ticks", "5", cwd=tmp_path)
     assert done.returncode == 2
     assert "--dt: for NIR graphs only" in done.stderr
+
+
+@pytest.mark.parametrize("dialect", ["lif", "loihi"])
+def test_the_nir_papers_single_lif_spikes_where_published_on_the_chip(dialect):
+    """Norse export, dt = 0.1 ms, the paper's input train: spikes at 460, 510, 710, 760."""
+    path, data = fixture("norse", "paper_lif")
+    prepared = prepare(path, data["input"], "0.1ms")
+    chip = run_on_chip(prepared, dialect=dialect)
+    times = np.flatnonzero(np.asarray(chip.recording.spikes)[:, 0])
+    assert times.size == 4
+    assert np.all(np.abs(times - [460, 510, 710, 760]) <= 1)
+    reference = float_reference(prepared)
+    assert np.flatnonzero(reference.spikes[:, 0]).tolist() == [460, 510, 710, 760]
