@@ -334,12 +334,11 @@ def experiment_command(args) -> int:
 
 
 def inspect_command(args) -> int:
-    from ..formats.image import describe_image
+    """Each image field by field (``formats.image.describe.main``: a refused image is one
+    line on stderr and exit code 1, the other images still shown)."""
+    from ..formats.image.describe import main as describe_images
 
-    for path in args.image:
-        with open(path, "rb") as f:
-            print(describe_image(f.read(), path))
-    return 0
+    return describe_images(list(args.image))
 
 
 def _raster(expanded, spikes, path: str) -> None:
