@@ -8,13 +8,13 @@ stateless nodes to synapse lists and builds the netlist (``building``).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 import numpy as np
 
 from firmware_models.lif.reference import RESET_MODES
 
+from ..units import parse_duration
 from .building import (
     _input_maps,
     _input_synapses,
@@ -335,7 +335,7 @@ def load_nir(path_or_graph, dt: float, reset: str | Mapping[str, str] = "auto",
              convention: str = "auto", *, dt_export: float | None = None) -> NirNetwork:
     """Load a NIR graph (a ``.nir`` file, a ``nir.NIRGraph`` or its dict) as a float netlist.
 
-    ``dt`` (s) is the tick; ``reset`` is ``"subtract"``, ``"value"`` or ``"none"`` for
+    ``dt`` is the tick: seconds, or a duration with its unit (``"0.1ms"``, ``"1e-4s"``); ``reset`` is ``"subtract"``, ``"value"`` or ``"none"`` for
     every spiking node, or a mapping NIR node name -> mode (the others ``"auto"``);
     ``"auto"`` is the exporter's own default (``RESET_DEFAULTS``: ``"value"``, to
     ``v_reset``, for Norse and physical -- NIR's equations --, ``"subtract"`` for snnTorch,
@@ -382,12 +382,9 @@ def load_nir(path_or_graph, dt: float, reset: str | Mapping[str, str] = "auto",
 
 def _check_arguments(dt, reset, convention: str) -> tuple[float, dict[str, str], str]:
     """``dt`` as a float, the reset modes named per node and the default mode."""
-    try:
-        dt = float(dt)
-    except (TypeError, ValueError):
-        raise ValueError(f"dt must be a positive number of seconds, got {dt!r}") from None
-    if not (dt > 0 and math.isfinite(dt)):
-        raise ValueError(f"dt must be a positive number of seconds, got {dt!r}")
+    if isinstance(dt, np.generic):
+        dt = dt.item()
+    dt = parse_duration(dt, "s")      # seconds, or "1ms", "1e-4s" as on the command line
     if convention not in CONVENTIONS:
         raise ValueError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
     if isinstance(reset, str):
