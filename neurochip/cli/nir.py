@@ -61,18 +61,19 @@ def prepare_from_args(args):
     """``lab.nir_runs.prepare`` from the command's options; echoes the tick length."""
     import numpy as np
 
-    from ..lab.nir_runs import prepare
+    from ..lab.nir_runs import chip_reset, prepare
     from ..formats.nir import load_nir
 
+    reset = chip_reset(args.reset, dict(getattr(args, "option", [])))
     x = read_input(args.input, args.ticks)
     if x is None:
-        n_inputs = load_nir(args.netlist, dt=args.dt, reset=args.reset,
+        n_inputs = load_nir(args.netlist, dt=args.dt, reset=reset,
                             dt_export=args.dt_export).n_inputs
         x = np.zeros((args.ticks or 100, n_inputs))
     from ..hardware.spec import SpecError
 
     try:
-        prepared = prepare(args.netlist, x, args.dt, reset=args.reset,
+        prepared = prepare(args.netlist, x, args.dt, reset=reset,
                            dt_export=args.dt_export, ticks=args.ticks)
     except SpecError:   # what the chip cannot take (exit 1), not a malformed argument
         raise

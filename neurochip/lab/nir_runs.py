@@ -37,6 +37,15 @@ from ..hardware.chip import ChipSpec
 REFERENCES = ("auto", "netlist", *FRAMEWORKS)
 
 
+def chip_reset(reset: str, options: dict) -> str:
+    """The loader's reset for a run whose float reference has framework ``options``: a
+    framework's zero reset is the chip's reset to ``v_reset`` (0), its subtraction the
+    chip's; ``reset`` given (not ``"auto"``) wins."""
+    if reset != "auto" or "reset" not in options:
+        return reset
+    return {"zero": "value", "subtract": "subtract"}.get(options["reset"], reset)
+
+
 @dataclass(frozen=True, eq=False)
 class NirInput:
     """A loaded graph, its input ``x`` ``(ticks, n_inputs)`` and the expanded netlist with
@@ -254,7 +263,8 @@ def run_nir(graph, inputs, dt, *, framework: str = "auto", stepping: str = "tick
     """``prepare``, ``float_reference`` (``framework``, ``stepping``, ``options``),
     ``run_on_chip`` (``chip``: ``spec``, ``mesh``, ``v_bits``, ``i_bits``, ``dialect``,
     ``calibrate``, ``backend``) and their ``agreement``."""
-    prepared = prepare(graph, inputs, dt, reset=reset, dt_export=dt_export, ticks=ticks)
+    prepared = prepare(graph, inputs, dt, reset=chip_reset(reset, options or {}),
+                       dt_export=dt_export, ticks=ticks)
     reference = float_reference(prepared, framework, stepping, **(options or {}))
     run = run_on_chip(prepared, **chip)
     return NirComparison(prepared, reference, run, agreement(prepared, run, reference))
