@@ -149,6 +149,9 @@ class Neuron:
     reset_mode: int = 0
     noise_bits: int = 0
     noise_shift: int = 0
+    m_i: int = 1      # leak mantissas: the leak takes shift(x * m, k)
+    m_v: int = 1
+    m_theta: int = 1
 
 
 @dataclass
@@ -171,7 +174,7 @@ def lif_tick(p: Neuron, r: Regs, acc: int, word: int | None, policy: Policy,
     """One tick of the reference LIF program for one slot (kernel.py docstring)."""
     sh = policy.rounding
     acc = fit(acc, "acc", policy, events, slot)
-    i = fit(r.i - shift_right(r.i, p.k_i, sh) + acc, "i", policy, events, slot)
+    i = fit(r.i - shift_right(r.i * p.m_i, p.k_i, sh) + acc, "i", policy, events, slot)
     was_refractory = r.ref > 0
     if was_refractory:
         ref = r.ref - 1
@@ -179,9 +182,9 @@ def lif_tick(p: Neuron, r: Regs, acc: int, word: int | None, policy: Policy,
     else:
         ref = r.ref
         noise = noise_of(word, p.noise_bits, p.noise_shift)
-        v = fit(r.v - shift_right(r.v, p.k_v, sh) + i + p.bias + noise, "v", policy, events,
+        v = fit(r.v - shift_right(r.v * p.m_v, p.k_v, sh) + i + p.bias + noise, "v", policy, events,
                 slot)
-    theta = r.theta - shift_right(r.theta, p.k_theta, sh)
+    theta = r.theta - shift_right(r.theta * p.m_theta, p.k_theta, sh)
     assert not overflowed(theta, policy.theta_bits, False), "theta decay cannot overflow"
     threshold = p.v_th + theta
     fire = (not was_refractory) and v >= threshold

@@ -80,11 +80,14 @@ def signed_range(bits: int) -> tuple[int, int]:
     return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
 
 
-def random_params(rng, spec: CoreSpec, n: int, noise: bool, adapt: bool = False) -> LifParams:
+def random_params(rng, spec: CoreSpec, n: int, noise: bool, adapt: bool = False,
+                  mantissa: bool = False) -> LifParams:
     """LIF parameters anywhere in their fields (reset modes mixed per slot).
 
     ``adapt``: strong drive and strong, slowly decaying adaptation, so that ``theta``
-    piles up and overflows (rare with parameters drawn at random).
+    piles up and overflows (rare with parameters drawn at random). ``mantissa``: leak
+    mantissas ``m_i, m_v, m_theta`` anywhere in ``0..min(2^k, 2^leak_bits - 1)`` (a
+    quarter of them 1, the shift leak); otherwise every mantissa is 1.
     """
     v_lo, v_hi = signed_range(spec.v_bits)
     alpha_max = (1 << spec.theta_bits) - 1
@@ -107,7 +110,20 @@ def random_params(rng, spec: CoreSpec, n: int, noise: bool, adapt: bool = False)
         reset_mode=rng.integers(0, 3, n),
         noise_bits=(rng.integers(1, spec.noise_bits_max + 1, n) * (rng.random(n) < 0.5)
                     if noisy else 0),
-        noise_shift=spread(rng, 0, spec.max_shift, n) if noisy else 0)
+        noise_shift=spread(rng, 0, spec.max_shift, n) if noisy else 0,
+        **(random_mantissas(rng, spec, shifts, n) if mantissa else {}))
+
+
+def random_mantissas(rng, spec: CoreSpec, shifts: dict, n: int) -> dict:
+    """``m_i, m_v, m_theta`` for the shifts ``k_i, k_v, k_theta``: ``0 <= m <= 2^k`` (the
+    decay ``1 - m 2^-k`` in ``[0, 1]``) within the ``leak_bits`` field."""
+    top = (1 << spec.leak_bits) - 1
+    out = {}
+    for m, k in (("m_i", "k_i"), ("m_v", "k_v"), ("m_theta", "k_theta")):
+        largest = np.minimum(np.int64(1) << shifts[k].astype(np.int64), top)
+        drawn = np.minimum(spread(rng, 0, top, n), largest)
+        out[m] = np.where(rng.random(n) < 0.25, 1, drawn) if spec.leak_bits else 1
+    return out
 
 
 def random_state(rng, spec: CoreSpec, n: int) -> LifState:
@@ -218,15 +234,18 @@ def assert_same_snapshot(got: dict, want: dict, what: str) -> None:
 
 # ----------------------------------------------------------------- 1. one core
 
-def core_case(seed: int, spec: CoreSpec, noise: bool, adapt: bool = False) -> dict:
-    """A random core image, initial state, inputs and injections (all from ``seed``)."""
+def core_case(seed: int, spec: CoreSpec, noise: bool, adapt: bool = False,
+              mantissa: bool = False) -> dict:
+    """A random core image, initial state, inputs and injections (all from ``seed``;
+    ``mantissa``: random leak mantissas, ``random_params``)."""
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 25))
     n_axons = int(rng.integers(1, 9))
     spec = spec.replace(n_slots=n, n_axons=n_axons)
     synapses, routes = random_rows(rng, spec, n, n_axons)
     ticks = int(rng.integers(20, 81))
-    return dict(spec=spec, params=random_params(rng, spec, n, noise, adapt), synapses=synapses,
+    return dict(spec=spec, params=random_params(rng, spec, n, noise, adapt, mantissa),
+                synapses=synapses,
                 routes=routes, seed=int(rng.integers(1, 1 << 32)),
                 state=random_state(rng, spec, n), inputs=random_inputs(rng, ticks, n_axons),
                 split=int(rng.integers(0, ticks + 1)), before=injections(rng, spec, n_axons),
@@ -294,6 +313,48 @@ def test_core_backends_bit_identical(seed, spec, noise):
 def test_core_backends_adaptation_overflow(seed, spec, noise):
     """Narrow theta (4-12 bits), wide v, strong adaptation: theta saturates or wraps."""
     check_core_backends(core_case(seed, spec, noise, adapt=True))
+
+
+leak_specs = core_specs.flatmap(lambda s: st.integers(1, 16).map(
+    lambda bits: s.replace(leak_bits=bits)))
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(seed=st.integers(0, 2 ** 32 - 1), spec=leak_specs, noise=st.booleans(),
+       adapt=st.booleans())
+def test_core_backends_bit_identical_with_leak_mantissas(seed, spec, noise, adapt):
+    """Random leak mantissas (``leak_bits`` 1-16, ``m`` anywhere in ``0..2^k``), every
+    rounding mode, saturate or wrap, overflow check off or count: every register and
+    spike identical."""
+    check_core_backends(core_case(seed, spec, noise, adapt, mantissa=True))
+
+
+@settings(max_examples=40, **SETTINGS)
+@given(seed=st.integers(0, 2 ** 32 - 1),
+       spec=leak_specs.map(lambda s: s.replace(overflow_check="strict")),
+       noise=st.booleans())
+def test_strict_overflow_same_error_and_state_with_leak_mantissas(seed, spec, noise):
+    check_strict(core_case(seed, spec, noise, mantissa=True))
+
+
+def test_leak_mantissas_fixed_seeds_fire_overflow_and_leak():
+    """Deterministic mantissa cases (the fast floor/saturate sweep with multiplies, and
+    narrow wrapping nearest cores): besides agreeing they fire, overflow and use
+    mantissas other than 1, so the comparison is not vacuous."""
+    spiked = overflowed = odd = 0
+    for seed in range(12):
+        for spec in (CoreSpec(noise_bits_max=8),
+                     CoreSpec(i_bits=6, v_bits=6, theta_bits=4, ref_bits=1, w_bits=2,
+                              delay_bits=1, shift_bits=3, noise_bits_max=4, overflow="wrap",
+                              rounding="nearest", leak_bits=3)):
+            case = core_case(seed, spec, noise=True, mantissa=True)
+            check_core_backends(case)
+            first, second, state = run_core(case, ("compiled", "compiled"))
+            spiked += int(first.spikes.sum() + second.spikes.sum())
+            overflowed += sum(state["overflow"].values())
+            p = case["params"]
+            odd += int(np.sum((p.m_i > 1) | (p.m_v > 1) | (p.m_theta > 1)))
+    assert spiked > 100 and overflowed > 100 and odd > 100
 
 
 def test_core_backends_fixed_seeds_cover_firing_and_overflow():

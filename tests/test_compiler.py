@@ -31,7 +31,8 @@ def test_an_input_spike_reaches_the_current_register_at_its_tick():
     # the jump, quantised: one weight at the chip's exponent, arriving in tick 5
     expected = int(compiled.network.input_w[0]) << compiled.report.w_exp
     assert np.all(i[:5] == 0) and i[5] == expected
-    assert i[6] == expected - (expected >> int(compiled.quantised.params.k_i[0]))
+    p = compiled.quantised.params  # the leak shift(i * m_i, k_i) (floor)
+    assert i[6] == expected - ((expected * int(p.m_i[0])) >> int(p.k_i[0]))
 
 
 def test_a_step_current_rewrites_the_bias_at_its_tick():
@@ -41,10 +42,10 @@ def test_a_step_current_rewrites_the_bias_at_its_tick():
     rec = compiled.run(record=("v",))
     v = rec["v"][:, 0]
     bias = int(round(1e-10 / compiled.quantised.scales.i_lsb[0]))
-    k = int(compiled.quantised.params.k_v[0])
+    k, m = int(compiled.quantised.params.k_v[0]), int(compiled.quantised.params.m_v[0])
     assert np.all(v[:4] == 0) and v[4] == bias  # the step starts in tick 4
-    assert v[5] == bias - (bias >> k) + bias
-    assert v[10] == v[9] - (v[9] >> k)  # the current ends in tick 10: only the leak
+    assert v[5] == bias - ((bias * m) >> k) + bias
+    assert v[10] == v[9] - ((v[9] * m) >> k)  # the current ends in tick 10: only the leak
 
 
 def test_capacity_shortfall_is_refused_with_the_amount():
@@ -70,7 +71,7 @@ def test_report_matches_the_chip_and_quantiser():
     assert sum(c.synapse_words for c in report.cores) == 15  # 5 post × fan-in 3
     engine = compiled.chip.engine
     assert sum(c.routing_entries for c in report.cores) == engine.entry_axon.size
-    direct = quantise(compiled.expanded.params, 0.001, spec.core, n=11).errors
+    direct = quantise(compiled.expanded.params, 0.001, spec.core, n=11, mantissa=True).errors
     assert [(e.name, e.max_relative) for e in report.parameter_errors] == \
         [(e.name, e.max_relative) for e in direct]
     assert {e.name for e in report.parameter_errors} >= {"tau_m", "V_th", "I_bias"}

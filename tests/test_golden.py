@@ -87,6 +87,35 @@ def test_a_rounding_modes_differ_where_the_doc_says():
 
 
 # ---------------------------------------------------------------------------------------
+# h. leak mantissas: the leak shift(x * m, k), decay 1 - m 2^-k (floor rounding)
+# ---------------------------------------------------------------------------------------
+
+def test_h_leak_mantissas():
+    """Slot 0: k_v = 3, m_v = 3 (decay 5/8), bias 16: v stops at 43 (float 128/3).
+    Slot 1: m_v = 0, no leak: bias -5 adds up exactly. Slot 2: the shift leak k_v = 24
+    that stands in for "no leak" takes 1 LSB a tick from a negative v. Slot 3: k_i = 2,
+    m_i = 3 (decay 1/4) after one event of 128; v by the plain shift k_v = 3. Slot 4:
+    theta from 100 with k_theta = 2, m_theta = 3."""
+    params = LifParams.make(5, k_i=[4, 4, 4, 2, 4], m_i=[1, 1, 1, 3, 1],
+                            k_v=[3, 4, 24, 3, 4], m_v=[3, 0, 1, 1, 1],
+                            k_theta=[6, 6, 6, 6, 2], m_theta=[1, 1, 1, 1, 3],
+                            bias=[16, -5, -5, 0, 0], v_th=HIGH)
+    synapses = SynapseMemory.from_lists(1, axon=[0], slot=[3], w=[64], w_exp=1)
+    core = Core(CoreSpec(), params, synapses)
+    zeros = np.zeros(5, np.int64)
+    core.state = LifState(zeros, zeros, np.array([0, 0, 0, 0, 100]), zeros)
+    core.inject([0], tick=0)
+    rec = run_core(core, 10)
+    check(rec, 0, dict(v=[16, 26, 33, 37, 40, 41, 42, 43, 43, 43], i=[0] * 10), "m_v = 3")
+    check(rec, 1, dict(v=[-5, -10, -15, -20, -25, -30, -35, -40, -45, -50]), "m_v = 0")
+    check(rec, 2, dict(v=[-5, -9, -13, -17, -21, -25, -29, -33, -37, -41]), "k_v = 24")
+    check(rec, 3, dict(i=[128, 32, 8, 2, 1, 1, 1, 1, 1, 1],
+                       v=[128, 144, 134, 120, 106, 94, 84, 75, 67, 60]), "m_i = 3")
+    check(rec, 4, dict(theta=[25, 7, 2, 1, 1, 1, 1, 1, 1, 1], v=[0] * 10), "m_theta = 3")
+    assert rec.spikes.sum() == 0
+
+
+# ---------------------------------------------------------------------------------------
 # b. refractory: DC bias, reset to value v_reset = -20, t_ref = 3 / 0 / 1
 # ---------------------------------------------------------------------------------------
 

@@ -61,7 +61,7 @@ def tiny():
     """The core of the worked example in docs/images.md."""
     spec = CoreSpec(n_slots=4, n_axons=2, synapse_words=8, routing_entries=4, max_fanout=2,
                     i_bits=8, v_bits=8, theta_bits=4, ref_bits=2, w_bits=4, w_exp_bits=2,
-                    delay_bits=2, shift_bits=3, noise_bits_max=3)
+                    delay_bits=2, shift_bits=3, noise_bits_max=3, leak_bits=0)
     params = LifParams.make(2, k_i=[1, 2], k_v=3, k_theta=0, bias=[-3, 5], v_th=[100, 7],
                             v_reset=-2, t_ref=[0, 3], alpha=[0, 5],
                             reset_mode=["value", "subtract"], noise_bits=[0, 3],
@@ -73,13 +73,13 @@ def tiny():
     return spec, CoreConfig(params, synapses, routes, 0xACE1), 2, (2, 2)
 
 
-TINY_HEX = ("4e43494d" "0001" "0000005d" "00"                            # magic .. model
+TINY_HEX = ("4e43494d" "0002" "0000005e" "00"                            # magic .. model
             "00000004" "00000002" "00000008" "00000004" "00000002"     # capacities
-            "080804020402020303" "000001"                               # widths, modes
+            "08080402040202030300" "000001"                             # widths, modes
             "0002" "0002" "00000002"                                    # mesh, core id
             "00000002" "00000002" "00000003" "00000003" "0000ace1"     # counts, seed
             "29b03f417207fefe30513049183617668fc0"                      # body, padding
-            "34cfeb8c")                                                 # CRC32
+            "94352ba7")                                                 # CRC32
 
 
 def tiny_bytes() -> bytes:
@@ -89,7 +89,7 @@ def tiny_bytes() -> bytes:
 def test_worked_example_bytes():
     data = tiny_bytes()
     assert data.hex() == TINY_HEX
-    assert len(data) == 93 and HEADER_BITS == 568
+    assert len(data) == 94 and HEADER_BITS == 576
     assert decode_core(data) == CoreImage(*tiny())
 
 
@@ -114,7 +114,8 @@ specs = st.builds(
     i_bits=st.integers(2, 32), v_bits=st.integers(3, 32), theta_bits=st.integers(1, 32),
     ref_bits=st.integers(1, 16), w_bits=st.integers(2, 16), w_exp_bits=st.integers(0, 4),
     delay_bits=st.integers(1, 8), shift_bits=st.integers(1, 5),
-    noise_bits_max=st.integers(0, 31), overflow=st.sampled_from(["saturate", "wrap"]),
+    noise_bits_max=st.integers(0, 31), leak_bits=st.integers(0, 16),
+    overflow=st.sampled_from(["saturate", "wrap"]),
     rounding=st.sampled_from(["floor", "nearest", "zero"]),
     overflow_check=st.sampled_from(["off", "count", "strict"]))
 meshes = st.one_of(st.tuples(st.integers(1, 5), st.integers(1, 5)),
@@ -130,7 +131,10 @@ def random_config(rng, spec: CoreSpec, mesh) -> tuple[CoreConfig, int]:
         if name == "noise_bits":
             hi = min(hi, spec.noise_bits_max)
         values[name] = spread(rng, lo, hi, n)
-    params = LifParams(**values)
+    for m, k in (("m_i", "k_i"), ("m_v", "k_v"), ("m_theta", "k_theta")):
+        if m in values:  # the decay 1 - m 2^-k must not be negative: m <= 2^k
+            values[m] = np.minimum(values[m], np.int64(1) << values[k])
+    params = LifParams.make(n, **values)
     n_axons = int(rng.integers(0, min(spec.n_axons, 10) + 1))
     words = int(rng.integers(0, min(spec.synapse_words, 40) + 1)) if n and n_axons else 0
     w_lo, w_hi = -(1 << (spec.w_bits - 1)), (1 << (spec.w_bits - 1)) - 1
@@ -296,11 +300,11 @@ def test_truncation_at_every_length_is_refused():
     for length in range(len(data)):
         with pytest.raises(ImageError, match=r"^t: truncated: expected "):
             decode_core(data[:length], "t")
-    with pytest.raises(ImageError, match=exactly("t: truncated: expected at least 600 bits, "
+    with pytest.raises(ImageError, match=exactly("t: truncated: expected at least 608 bits, "
                                                  "got 16")):
         decode_core(data[:2], "t")
-    with pytest.raises(ImageError, match=exactly("t: truncated: expected 744 bits (the length "
-                                                 "in its header), got 736")):
+    with pytest.raises(ImageError, match=exactly("t: truncated: expected 752 bits (the length "
+                                                 "in its header), got 744")):
         decode_core(data[:-1], "t")
 
 
@@ -313,20 +317,20 @@ def test_wrong_magic_version_trailing_and_crc_messages():
             "a.ncim: not a neurochip core image: magic b'{}', expected b'NCIM'")):
         decode_core(b"{}", "a.ncim")
     with pytest.raises(ImageError, match=exactly(
-            "a.ncim: unsupported image format version 2 (this neurochip reads version 1)")):
-        decode_core(data[:4] + (2).to_bytes(2, "big") + data[6:], "a.ncim")
+            "a.ncim: unsupported image format version 1 (this neurochip reads version 2)")):
+        decode_core(data[:4] + (1).to_bytes(2, "big") + data[6:], "a.ncim")
     with pytest.raises(ImageError, match=exactly(
-            "a.ncim: 3 trailing bytes after the image (its header gives 93 bytes, got 96)")):
+            "a.ncim: 3 trailing bytes after the image (its header gives 94 bytes, got 97)")):
         decode_core(data + b"\0\0\0", "a.ncim")
     body = bytearray(data)
     body[80] ^= 0x10
     computed = zlib.crc32(bytes(body[:-4]))
     with pytest.raises(ImageError, match=exactly(
-            f"a.ncim: CRC mismatch: stored 0x34cfeb8c, computed 0x{computed:08x} "
+            f"a.ncim: CRC mismatch: stored 0x94352ba7, computed 0x{computed:08x} "
             f"(the image is corrupted)")):
         decode_core(bytes(body), "a.ncim")
     with pytest.raises(ImageError, match=exactly(
-            "<bytes>: truncated: expected at least 600 bits, got 0")):
+            "<bytes>: truncated: expected at least 608 bits, got 0")):
         decode_core(b"")
 
 
@@ -349,7 +353,7 @@ for _name, _dtype in im.HEADER:
     ("axons", 3, "counts beyond capacity: 3 axons, capacity n_axons=2"),
     ("words", 9, "counts beyond capacity: 9 synapse words, capacity synapse_words=8"),
     ("entries", 5, "counts beyond capacity: 5 routing entries, capacity routing_entries=4"),
-    ("words", 4, "inconsistent header: its counts need 752 bits, its length is 744 bits"),
+    ("words", 4, "inconsistent header: its counts need 760 bits, its length is 752 bits"),
     ("overflow", 2, "overflow code 2 unknown (codes 0..1: saturate, wrap)"),
     ("rounding", 7, "rounding code 7 unknown (codes 0..2: floor, nearest, zero)"),
     ("model", 3, "firmware model code 3 unknown (known: 0 lif, 1 loihi, 2 xylo)"),
@@ -369,13 +373,13 @@ def test_sealed_but_impossible_headers_are_refused(field, value, message):
 
 def test_sealed_but_impossible_values_are_refused():
     data = tiny_bytes()
-    body = int.from_bytes(data[71:-4], "big")  # 144 bits: 139 body + 5 padding
+    body = int.from_bytes(data[72:-4], "big")  # 144 bits: 139 body + 5 padding
     n = 144
 
     def with_bits(start: int, width: int, value: int) -> bytes:
         shift = n - start - width
         patched = (body & ~(((1 << width) - 1) << shift)) | (value << shift)
-        return resealed(data, 71, patched.to_bytes(18, "big"))
+        return resealed(data, 72, patched.to_bytes(18, "big"))
 
     # reset_mode of slot 0: after k_i, k_v, k_theta (3×2×3), bias, v_th, v_reset, t_ref,
     # alpha (2×(8+7+8+2+4)) = 18 + 58 bits
@@ -553,13 +557,13 @@ def test_write_refuses_a_route_to_an_axon_the_destination_lacks(tmp_path):
 def test_describe_image():
     text = describe_image(tiny_bytes(), "tiny.ncim")
     for line in [
-        "tiny.ncim: neurochip core image, format version 1, 93 bytes, CRC32 0x34cfeb8c (ok)",
+        "tiny.ncim: neurochip core image, format version 2, 94 bytes, CRC32 0x94352ba7 (ok)",
         "core 2 at (0, 1) of a 2×2 mesh; firmware model lif; LFSR seed 0x0000ace1",
         "  synapse words    3 of 8 (37.5 %) × 6 bits (slot 2 + w 4)",
         "  routing entries  3 of 4 (75.0 %) × 5 bits (core 2 + axon 1 + delay 2)",
         "  v_th            7 bits × 2 slots = 14 bits; values 7..100 need 7 bits",
         "  bias            8 bits × 2 slots = 16 bits; values -3..5 need 4 bits",
-        "  total                   744 bits = 93 bytes",
+        "  total                   752 bits = 94 bytes",
         "  axon    0: w_exp 1, 2 words (slot:w) [0:3, 1:-8]",
         "  slot    1: 2 entries [0/0/3, 3/1/2]",
     ]:
@@ -573,7 +577,35 @@ def test_inspect_command(tmp_path, capsys):
     path.write_bytes(tiny_bytes())
     assert im.main([str(path)]) == 0
     assert capsys.readouterr().out.startswith(f"{path}: neurochip core image")
-    path.write_bytes(b"NCIM\0\1")
+    path.write_bytes(b"NCIM\0\2")
     assert im.main([str(path)]) == 1
-    assert capsys.readouterr().err.strip() == (f"{path}: truncated: expected at least 600 "
+    assert capsys.readouterr().err.strip() == (f"{path}: truncated: expected at least 608 "
                                                f"bits, got 48")
+
+
+# ----------------------------------------------------------------- leak mantissas
+
+def test_leak_mantissas_round_trip_and_cost_their_width():
+    """``m_i, m_v, m_theta`` are ``leak_bits`` wide each, after the other fields; a core
+    with ``leak_bits = 0`` stores none and reads every mantissa back as 1; one that
+    cannot hold a mantissa refuses it."""
+    spec, config, core, mesh = tiny()
+    wide = spec.replace(leak_bits=12)
+    params = replace(config.params, m_i=np.array([1, 3]), m_v=np.array([7, 0]),
+                     m_theta=np.array([1, 0]))
+    data = encode_core(wide, replace(config, params=params), core, mesh)
+    assert len(data) == 94 + 9  # 3 fields × 12 bits × 2 slots = 72 more bits
+    image = decode_core(data)
+    assert image == CoreImage(wide, replace(config, params=params), core, mesh)
+    assert image.config.params.m_v.tolist() == [7, 0]
+    plain = decode_core(tiny_bytes()).config.params
+    assert plain.m_i.tolist() == plain.m_v.tolist() == plain.m_theta.tolist() == [1, 1]
+    with pytest.raises(SpecError, match=exactly(
+            "core 2, slot 1: parameter m_i=3: the core has no leak mantissas "
+            "(leak_bits=0), so m_i must be 1")):
+        encode_core(spec, replace(config, params=params), core, mesh)
+    with pytest.raises(SpecError, match=exactly(
+            "core 2, slot 0: parameter m_i=5: exceeds 2^k_i=2 (the decay 1 - m_i 2^-k_i "
+            "would be negative)")):
+        encode_core(wide, replace(config, params=replace(params, m_i=np.array([5, 1]))),
+                    core, mesh)

@@ -39,7 +39,8 @@ from neurochip.hardware.synapses import SynapseMemory  # noqa: E402
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                       HealthCheck.data_too_large])
 PARAM_NAMES = ("k_i", "k_v", "k_theta", "bias", "v_th", "v_reset", "t_ref", "alpha",
-               "reset_mode", "noise_bits", "noise_shift")
+               "reset_mode", "noise_bits", "noise_shift", "m_i", "m_v", "m_theta")
+MANTISSAS = {"m_i": "k_i", "m_v": "k_v", "m_theta": "k_theta"}
 
 
 # ----------------------------------------------------------------- strategies
@@ -51,7 +52,9 @@ def field_ranges(spec) -> dict[str, tuple[int, int]]:
             "bias": sm.rng(spec.v_bits, True), "v_reset": sm.rng(spec.v_bits, True),
             "v_th": sm.rng(spec.v_bits - 1, False), "t_ref": sm.rng(spec.ref_bits, False),
             "alpha": sm.rng(spec.theta_bits, False), "reset_mode": (0, 2),
-            "noise_bits": (0, spec.noise_bits_max)}
+            "noise_bits": (0, spec.noise_bits_max),
+            **{m: (0, 2 ** spec.leak_bits - 1) if spec.leak_bits else (1, 1)
+               for m in MANTISSAS}}
 
 
 def edgy(lo, hi):
@@ -67,7 +70,7 @@ def specs(draw, **fixed):
         theta_bits=draw(st.integers(4, 32)), ref_bits=draw(st.integers(1, 8)),
         w_bits=draw(st.integers(2, 16)), w_exp_bits=draw(st.integers(0, 4)),
         delay_bits=draw(st.integers(1, 5)), shift_bits=draw(st.integers(1, 5)),
-        noise_bits_max=draw(st.integers(0, 31)),
+        noise_bits_max=draw(st.integers(0, 31)), leak_bits=draw(st.integers(0, 16)),
         overflow=draw(st.sampled_from(("saturate", "wrap"))),
         rounding=draw(st.sampled_from(sm.ROUNDINGS)), overflow_check="count")
     values.update(fixed)
@@ -80,6 +83,8 @@ def neurons(draw, spec, n):
     out = []
     for _ in range(n):
         values = {name: draw(edgy(*ranges[name])) for name in PARAM_NAMES}
+        for m, k in MANTISSAS.items():  # a decay 1 - m 2^-k in [0, 1]: m <= 2^k
+            values[m] = min(values[m], 2 ** values[k])
         out.append(sm.Neuron(**values))
     return out
 
@@ -119,7 +124,7 @@ def regs_lists(rs: list[sm.Regs]) -> list[list[int]]:
 @settings(max_examples=60, **SETTINGS)
 def test_param_formats_match_spec_docstring(spec):
     formats = kernel.param_formats(spec)
-    assert set(formats) == set(PARAM_NAMES)
+    assert set(formats) == set(PARAM_NAMES) - (set() if spec.leak_bits else set(MANTISSAS))
     ours = field_ranges(spec)
     for name, fmt in formats.items():
         lo, hi = fmt.range
@@ -260,9 +265,13 @@ def network(draw):
     for _ in range(n):
         scale = 2 ** draw(st.integers(2, spec.v_bits - 1))  # threshold scale, often small
         v_th = draw(st.integers(0, min(vhi, scale)))
+        k_i, k_v = draw(st.integers(0, 6)), draw(st.integers(0, 6))
+        k_theta = draw(st.integers(0, spec.max_shift))
+        mantissa = (lambda k: 1 if not spec.leak_bits else draw(st.one_of(
+            st.just(1), st.integers(0, min(2 ** k, 2 ** spec.leak_bits - 1)))))  # often 1
         ns.append(sm.Neuron(
-            k_i=draw(st.integers(0, 6)), k_v=draw(st.integers(0, 6)),
-            k_theta=draw(st.integers(0, spec.max_shift)),
+            k_i=k_i, k_v=k_v, k_theta=k_theta,
+            m_i=mantissa(k_i), m_v=mantissa(k_v), m_theta=mantissa(k_theta),
             bias=draw(st.integers(-scale // 4, scale // 4)), v_th=v_th,
             v_reset=draw(st.integers(-scale // 2, scale // 2)),
             t_ref=draw(st.integers(0, 2 ** spec.ref_bits - 1)),

@@ -137,7 +137,7 @@ def test_more_v_bits_are_never_worse(d, b, more):
     (lo, hi) = runs
     assert hi.report.weights_clipped <= lo.report.weights_clipped
     assert hi.report.weights_clipped == 0
-    for f in ("k_i", "k_v", "k_theta"):
+    for f in ("k_i", "k_v", "k_theta", "m_i", "m_v", "m_theta"):
         np.testing.assert_array_equal(getattr(hi.quantised.params, f),
                                       getattr(lo.quantised.params, f))
     s_lo, s_hi = lo.quantised.scales, hi.quantised.scales
@@ -215,7 +215,10 @@ def test_strict_turns_a_warning_into_exit_code_3(tmp_path, capsys):
     path = os.path.join(HERE, "..", "examples", "balanced.json")
     code = main(["compile", path, "-o", str(tmp_path / "out"), "--strict"])
     err = capsys.readouterr().err
-    assert "warning: population exc: tau_syn realised 3.476 ticks for 4 ticks asked" in err
+    # the leak mantissa realises tau_syn = 4 ticks (a shift gave 3.476, 13 % off): what is
+    # left to warn about is the weights' rounding
+    assert "tau_syn realised" not in err
+    assert "warning: population exc: 235 of 1060 weights into it more than 5 % off" in err
     assert code == 3
     assert main(["compile", path, "-o", str(tmp_path / "out2"), "--quiet"]) == 0
     assert capsys.readouterr().err == ""   # --quiet: nothing printed, warnings included

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from firmware_models.lif.quantiser import (leak_shift, noise_std_lsb, quantise,
-                                           quantise_weights, tau_eff)
+from firmware_models.lif.quantiser import (SHIFT_TOLERANCE, leak_fields, leak_shift,
+                                           noise_std_lsb, quantise, quantise_weights,
+                                           tau_eff)
 from firmware_models.lif.reference import LifPhysical, simulate
 from neurochip import Core, CoreSpec
 
@@ -29,6 +30,85 @@ def test_leak_shift_is_the_nearest_in_ratio(tau_ticks, max_shift):
     chosen = abs(math.log(float(tau_eff(k, 1.0)) / tau_ticks))
     for other in range(1, max_shift + 1):
         assert chosen <= abs(math.log(float(tau_eff(other, 1.0)) / tau_ticks)) + 1e-12
+
+
+# ---------------------------------------------------------------- leak mantissas
+
+def test_tau_eff_of_a_mantissa_leak_by_hand():
+    # m = 3, k = 5: 1 - 3/32 per tick, tau = -1 / ln(29/32) = 10.16 ticks
+    assert tau_eff(5, 1.0, 3) == pytest.approx(-1 / math.log(29 / 32), rel=1e-15)
+    assert tau_eff(4, 1e-3, 1) == tau_eff(4, 1e-3)
+    assert tau_eff(4, 1.0, 0) == math.inf          # m = 0: no leak
+    assert tau_eff(3, 1.0, 8) == 0.0               # m = 2^k: cleared every tick
+
+
+@settings(max_examples=500, deadline=None)
+@given(tau_ticks=st.floats(2.0, 1e4))
+def test_every_tau_from_2_ticks_is_realised_within_1_percent(tau_ticks):
+    """The default core (``leak_bits`` 12, shifts 0..31): every tau in [2, 10^4] ticks
+    within 1 % -- in fact within 0.1 % (a shift is only kept that close) -- with
+    ``m < min(2^k, 2^leak_bits)``."""
+    spec = CoreSpec()
+    m, k = (int(x[0]) for x in leak_fields(tau_ticks, 1.0, spec.max_shift, spec.leak_bits))
+    realised = float(tau_eff(k, 1.0, m))
+    assert abs(realised / tau_ticks - 1) <= 0.01
+    assert abs(math.log(realised / tau_ticks)) <= SHIFT_TOLERANCE
+    assert 1 <= m < min(1 << k, 1 << spec.leak_bits) or m == 1
+    assert m % 2 == 1 and 1 <= k <= spec.max_shift
+    # the same through quantise (tau_m, tau_syn and tau_theta alike) at dt = 0.1 ms
+    dt = 1e-4
+    q = quantise(LifPhysical(C=tau_ticks * dt * 10e-9, g_L=10e-9, tau_syn=tau_ticks * dt,
+                             tau_theta=tau_ticks * dt, T_ref=0.0), dt, spec, n=1,
+                 mantissa=True)
+    for e in q.errors[:3]:
+        assert e.max_relative <= 0.01, e.name
+
+
+@settings(max_examples=200, deadline=None)
+@given(tau_ticks=st.floats(1.0, 1e6), leak_bits=st.integers(0, 16),
+       max_shift=st.integers(1, 31))
+def test_leak_fields_are_never_worse_than_the_shift(tau_ticks, leak_bits, max_shift):
+    """``(m, k)`` is at least as near as ``leak_shift``'s shift (or within the tolerance
+    that keeps ``m = 1``), fits its fields, and is the shift itself without mantissas."""
+    m, k = (int(x[0]) for x in leak_fields(tau_ticks, 1.0, max_shift, leak_bits))
+    k_shift = int(leak_shift(tau_ticks, 1.0, max_shift)[0])
+    shift_error = abs(math.log(float(tau_eff(k_shift, 1.0)) / tau_ticks))
+    error = abs(math.log(float(tau_eff(k, 1.0, m)) / tau_ticks))
+    assert error <= max(shift_error, SHIFT_TOLERANCE) + 1e-12
+    assert 0 <= k <= max_shift and 1 <= m <= max(1, (1 << leak_bits) - 1) and m <= 1 << k
+    if leak_bits == 0 or m == 1:
+        assert (m, k) == (1, k_shift)
+
+
+def test_leak_fields_keep_exact_shifts_and_memoryless_states():
+    # tau_eff(6) = 63.4987 ticks asked: the shift, m = 1; 0.1 % off still a shift
+    m, k = leak_fields([float(tau_eff(6, 1.0)), 1.0009 * float(tau_eff(6, 1.0)), 1e-3, 9.49],
+                       1.0, 31, 12)
+    assert m.tolist()[:3] == [1, 1, 1] and k.tolist()[:3] == [6, 6, 0]
+    assert m[3] > 1 and abs(float(tau_eff(k[3], 1.0, m[3])) / 9.49 - 1) < 1e-3  # beta 0.9
+    q = quantise(LifPhysical(tau_syn=1e-6), 1e-3, CoreSpec(), n=1, mantissa=True)
+    assert (q.params.k_i[0], q.params.m_i[0]) == (0, 1)
+
+
+def test_quantise_with_mantissas_realises_the_leak_it_stores():
+    """snnTorch's beta = 0.9 (tau 9.49 ticks) and Rockpool's 20 ms at 1 ms: the realised
+    tau is ``tau_eff(k, m)``, ``i_lsb`` divides the gain ``R m 2^-k`` out, and a shift
+    core (``leak_bits = 0``) or ``mantissa=False`` gives the old shifts."""
+    dt = 1e-3
+    for tau in (-dt / math.log(0.9), 20e-3):
+        p = LifPhysical(C=tau * 10e-9, g_L=10e-9, tau_syn=tau, T_ref=0.0)
+        q = quantise(p, dt, CoreSpec(), n=1, mantissa=True)
+        m, k = int(q.params.m_v[0]), int(q.params.k_v[0])
+        assert m > 1
+        tau_m = float(np.asarray(q.realised.tau_m).ravel()[0])
+        assert tau_m == pytest.approx(float(tau_eff(k, dt, m)), rel=1e-12)
+        assert tau_m == pytest.approx(tau, rel=1e-3)
+        np.testing.assert_allclose(q.scales.i_lsb * p.R * m * 2.0 ** -k, q.scales.v_lsb,
+                                   rtol=1e-12)
+        for old in (quantise(p, dt, CoreSpec(), n=1),
+                    quantise(p, dt, CoreSpec(leak_bits=0), n=1, mantissa=True)):
+            assert old.params.m_v[0] == 1 == old.params.m_i[0]
+            assert old.params.k_v[0] == leak_shift(tau, dt, 31)[0]
 
 
 physical = st.builds(

@@ -4,7 +4,9 @@ One pass over the slots (``lif_sweep``) with no branch in it, so that it compile
 vector instructions: parameters and registers travel as 2-D integer arrays with one
 row per field (in the order of ``LifParams`` and ``LifState``), each row a contiguous run
 over slots; every choice (refractory or not, spike or not, reset mode, rounding,
-saturate or wrap) is a select. Each overflow is tagged with the phase of the tick that
+saturate or wrap) is a select. The leaks are ``shift(x * m, k)``; when every mantissa
+is 1 the packed parameters leave their rows out and a sweep compiled without the
+multiplies runs (the plain shift leak, as fast as before mantissas). Each overflow is tagged with the phase of the tick that
 wrote it (``acc``, ``i``, ``v`` integration, ``v`` subtract reset, ``theta`` spike jump:
 the order the numpy kernel writes its registers) so that strict mode names the same
 first overflow. Checked bit for bit against ``kernel.lif_step`` by tests/test_backends.py.
@@ -22,8 +24,8 @@ from .kernel import LifParams, LifState
 # register indices of the arrays the core passes (order of CoreSpec.registers())
 ACC, I, V, THETA, REF = range(5)
 # parameter rows (order of LifParams fields)
-K_I, K_V, K_THETA, BIAS, V_TH, V_RESET, T_REF, ALPHA, RESET_MODE, NOISE_BITS, NOISE_SHIFT = \
-    range(11)
+(K_I, K_V, K_THETA, BIAS, V_TH, V_RESET, T_REF, ALPHA, RESET_MODE, NOISE_BITS, NOISE_SHIFT,
+ M_I, M_V, M_THETA) = range(14)
 # rounding and overflow-check codes
 FLOOR, NEAREST, ZERO = range(3)
 CHECK_OFF, CHECK_COUNT, CHECK_STRICT = range(3)
@@ -41,8 +43,13 @@ def holding(lo: int, hi: int) -> type:
 
 def pack_params(p: LifParams) -> np.ndarray:
     """(fields, slots): one row per parameter field, each a contiguous run over slots, in
-    the narrowest type that holds them (less memory to stream through every tick)."""
-    array = np.stack([getattr(p, f.name) for f in fields(LifParams)], axis=0)
+    the narrowest type that holds them (less memory to stream through every tick). When
+    every leak mantissa is 1 their rows are left out (``M_I`` rows): the kernel then runs
+    the shift leak without multiplies."""
+    names = [f.name for f in fields(LifParams)]
+    if p.shift_leak:
+        names = names[:M_I]
+    array = np.stack([getattr(p, name) for name in names], axis=0)
     return array.astype(holding(int(array.min(initial=0)), int(array.max(initial=0))))
 
 
@@ -82,21 +89,22 @@ def fit(x, r, limits, wrap):
 
 @njit(cache=True, inline="always")
 def lif_slot(a, i0, v, theta0, ref, k_i, k_v, k_theta, bias, v_th, v_reset, t_ref, alpha,
-             mode, noise_bits, noise, limits, wrap, rounding):
-    """The tick of one slot, from its input ``a``, registers, parameters and noise term:
+             mode, noise_bits, noise, m_i, m_v, m_theta, limits, wrap, rounding):
+    """The tick of one slot, from its input ``a``, registers, parameters (leak mantissas
+    ``m_*``: the leak is ``shift(x * m, k)``) and noise term:
     its new registers, spike and idleness, and for each phase of the tick that writes a
     register (``PHASE_REGISTER``) the value before it is stored and whether that value
     was out of range. Scalars in and out, selects rather than branches, so that the loop
     over slots compiles to vector instructions."""
     a_fit = fit(a, ACC, limits, wrap)
-    i = i0 - shift(i0, k_i, rounding) + a_fit
+    i = i0 - shift(i0 * m_i, k_i, rounding) + a_fit
     i_fit = fit(i, I, limits, wrap)
     refractory = ref > 0
-    integrated = v - shift(v, k_v, rounding) + i_fit + bias + noise
+    integrated = v - shift(v * m_v, k_v, rounding) + i_fit + bias + noise
     integrated_fit = fit(integrated, V, limits, wrap)
     new_v = v if refractory else integrated_fit
     new_ref = ref - 1 if refractory else ref
-    theta = theta0 - shift(theta0, k_theta, rounding)
+    theta = theta0 - shift(theta0 * m_theta, k_theta, rounding)
     threshold = v_th + theta
     spike = (not refractory) & (new_v >= threshold)
     idle = ((v == 0) & (i0 == 0) & (theta0 == 0) & (ref == 0) & (a == 0) & (bias == 0)
@@ -117,10 +125,11 @@ def lif_slot(a, i0, v, theta0, ref, k_i, k_v, k_theta, bias, v_th, v_reset, t_re
 
 
 @njit(cache=True)
-def lif_sweep(P, S, S_new, acc, words, limits, wrap, rounding, fired, idle, first):
+def lif_sweep(P, S, S_new, acc, words, limits, wrap, rounding, unit, fired, idle, first):
     """``lif_slot`` over every slot: with ``first=None`` writes ``S_new``, ``fired``,
     ``idle`` and returns the overflows per phase; given an ``error`` array as ``first``,
     writes nothing else and puts the overflow of the lowest (phase, slot) there.
+    ``unit``: every leak mantissa is 1 (``P`` has no mantissa rows).
 
     The parameter and register rows are contiguous runs over slots and the noise term is
     computed for every slot (zero words or ``noise_bits = 0`` give zero), so the loop has
@@ -132,12 +141,16 @@ def lif_sweep(P, S, S_new, acc, words, limits, wrap, rounding, fired, idle, firs
         m = np.int64(P[NOISE_BITS, j])
         noise = (((words[j] & ((np.int64(1) << m) - 1)) - ((np.int64(1) << m) >> 1))
                  << np.int64(P[NOISE_SHIFT, j]))
+        one = np.int64(1)
+        m_i = one if unit else np.int64(P[M_I, j])
+        m_v = one if unit else np.int64(P[M_V, j])
+        m_theta = one if unit else np.int64(P[M_THETA, j])
         i, v, theta, ref, spike, quiet, overflowed, values = lif_slot(
             np.int64(acc[j]), np.int64(S[0, j]), np.int64(S[1, j]), np.int64(S[2, j]),
             np.int64(S[3, j]), np.int64(P[K_I, j]), np.int64(P[K_V, j]),
             np.int64(P[K_THETA, j]), np.int64(P[BIAS, j]), np.int64(P[V_TH, j]),
             np.int64(P[V_RESET, j]), np.int64(P[T_REF, j]), np.int64(P[ALPHA, j]),
-            np.int64(P[RESET_MODE, j]), m, noise, limits, wrap, rounding)
+            np.int64(P[RESET_MODE, j]), m, noise, m_i, m_v, m_theta, limits, wrap, rounding)
         if first is None:
             S_new[0, j] = i
             S_new[1, j] = v
@@ -178,14 +191,19 @@ def lif_step_compiled(P, S, S_new, acc, words, lo, hi, bits, signed, wrap, round
     limits = ((lo[0], lo[1], lo[2], lo[3], lo[4]), (hi[0], hi[1], hi[2], hi[3], hi[4]),
               (bits[0], bits[1], bits[2], bits[3], bits[4]),
               (signed[0], signed[1], signed[2], signed[3], signed[4]))
-    # the default modes get a sweep of their own, with the other modes' arithmetic
-    # compiled out (inlined here, its mode arguments are constants)
-    if rounding == FLOOR and not wrap:
-        overflows = lif_sweep_inline(P, S, S_new, acc, words, limits, False, FLOOR, fired,
-                                     idle, None)
+    unit = P.shape[0] <= M_I  # no mantissa rows: every leak is a plain shift
+    # the default modes get sweeps of their own, with the other modes' arithmetic (and,
+    # for shift leaks, the multiplies) compiled out (inlined here, their mode arguments
+    # are constants)
+    if rounding == FLOOR and not wrap and unit:
+        overflows = lif_sweep_inline(P, S, S_new, acc, words, limits, False, FLOOR, True,
+                                     fired, idle, None)
+    elif rounding == FLOOR and not wrap:
+        overflows = lif_sweep_inline(P, S, S_new, acc, words, limits, False, FLOOR, False,
+                                     fired, idle, None)
     else:
-        overflows = lif_sweep(P, S, S_new, acc, words, limits, wrap, rounding, fired, idle,
-                              None)
+        overflows = lif_sweep(P, S, S_new, acc, words, limits, wrap, rounding, unit, fired,
+                              idle, None)
     o_acc, o_i, o_v, o_reset, o_theta = overflows
     if check == CHECK_COUNT:
         counts[ACC] += o_acc
@@ -193,7 +211,7 @@ def lif_step_compiled(P, S, S_new, acc, words, lo, hi, bits, signed, wrap, round
         counts[V] += o_v + o_reset
         counts[THETA] += o_theta
     elif check == CHECK_STRICT and o_acc + o_i + o_v + o_reset + o_theta > 0:
-        lif_sweep(P, S, S_new, acc, words, limits, wrap, rounding, fired, idle, error)
+        lif_sweep(P, S, S_new, acc, words, limits, wrap, rounding, unit, fired, idle, error)
     acc[:] = 0  # consumed: ready for the next tick's delivery
 
 

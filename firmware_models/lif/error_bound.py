@@ -1,16 +1,18 @@
 r"""How far the integer LIF can be from its float twin: a provable, per-tick bound.
 
 Compare one tick of the integer kernel with the float reference of the *realised*
-parameters (``quantiser.quantise(...).realised``, so that ``a = 1 - 2^-k`` exactly and
-every drive is an integer number of LSB). Write ``e = x_int - x_float`` in LSB. From the
-same register value ``x`` the integer decay gives ``x - shift(x, k)``, the float one
-``x (1 - 2^-k)``; their difference is the rounding error of the shift
+parameters (``quantiser.quantise(...).realised``, so that ``a = 1 - m 2^-k`` exactly
+and every drive is an integer number of LSB). Write ``e = x_int - x_float`` in LSB. From
+the same register value ``x`` the integer decay gives ``x - shift(x m, k)``, the float
+one ``x (1 - m 2^-k)``; their difference is the rounding error of the shift of the
+integer ``x m``, a multiple of ``2^-k'`` with ``k' = k - min(k, tz(m))`` (``tz``: the
+trailing zero bits of ``m``; ``k' = 0`` for ``m = 0``)
 
-    eps = x 2^-k - shift(x, k)  in  floor: [0, 1 - 2^-k]
-                                    zero:  [-(1 - 2^-k), 1 - 2^-k]  (sign of x)
-                                    nearest: [-1/2, 1/2]            (0 when k = 0)
+    eps = x m 2^-k - shift(x m, k)  in  floor: [0, 1 - 2^-k']
+                                        zero:  [-(1 - 2^-k'), 1 - 2^-k']  (sign of x)
+                                        nearest: [-1/2, 1/2]      (0 when k' = 0)
 
-and errors already present decay with the register (``a = 1 - 2^-k >= 0``), so each
+and errors already present decay with the register (``a = 1 - m 2^-k >= 0``), so each
 register's error obeys ``e' = a e + eps`` (plus what flows in). As intervals:
 
     i:      e_i' = a_i e_i + eps_i
@@ -21,9 +23,11 @@ register's error obeys ``e' = a e + eps`` (plus what flows in). As intervals:
     theta:  e_t' = a_t e_t + eps_t               (theta >= 0: zero rounds as floor)
 
 Starting from equal states the interval ends are sums of geometric series; the
-stationary values with floor rounding are ``e_i in [0, 2^k_i - 1]`` and
-``e_v in [0, 2^(k_i + k_v) - 1]`` (and ``[0, 2^k_v - 1]`` for a neuron without
-synaptic current, whose ``i`` stays exactly 0). The integer neuron fires iff
+stationary values with floor rounding are ``e_i in [0, (2^k_i - 1) / m_i]`` and
+``e_v in [0, ((2^k_v - 1) + 2^k_v (2^k_i - 1) / m_i) / m_v]`` (``2^(k_i + k_v) - 1``
+for shift leaks, ``m = 1``; ``[0, (2^k_v - 1) / m_v]`` for a neuron without synaptic
+current, whose ``i`` stays exactly 0; ``stationary_bound``). With ``m = 0`` (no leak)
+the register's own rounding error is 0 but what flows in is not forgotten. The integer neuron fires iff
 ``m >= e_t - e_v`` where ``m = u - (v_th + theta_float)`` is the float trajectory's
 margin above threshold in LSB, so the spike decisions agree whenever ``m`` lies outside
 ``[min(0, lo(e_t - e_v)), max(0, hi(e_t - e_v))]``. The bound holds while no register
@@ -40,9 +44,20 @@ import numpy as np
 from .kernel import LifParams
 
 
-def shift_error_interval(k, rounding: str) -> tuple[np.ndarray, np.ndarray]:
-    """Interval of ``x 2^-k - shift(x, k)`` over all integers ``x``."""
-    k = np.asarray(k, dtype=float)
+def effective_shift(k, m=1) -> np.ndarray:
+    """``k' = k - min(k, tz(m))``: ``x m 2^-k`` is a multiple of ``2^-k'`` for every
+    integer ``x`` (0 for ``m = 0``, whose product is 0)."""
+    k = np.asarray(k, dtype=np.int64)
+    m = np.broadcast_to(np.asarray(m, dtype=np.int64), k.shape)
+    low = m & -m                                    # lowest set bit (0 for m = 0)
+    tz = np.where(low > 0, np.log2(np.maximum(low, 1)).astype(np.int64), 0)
+    return np.where(m == 0, 0, k - np.minimum(k, tz))
+
+
+def shift_error_interval(k, rounding: str, m=1) -> tuple[np.ndarray, np.ndarray]:
+    """Interval of ``x m 2^-k - shift(x m, k)`` over all integers ``x`` (``m = 1``: of
+    ``x 2^-k - shift(x, k)``)."""
+    k = effective_shift(k, m).astype(float)
     c = 1.0 - np.exp2(-k)
     if rounding == "floor":
         return np.zeros_like(c), c
@@ -54,6 +69,32 @@ def shift_error_interval(k, rounding: str) -> tuple[np.ndarray, np.ndarray]:
     raise ValueError(f"unknown rounding {rounding!r}")
 
 
+def decay(m, k) -> np.ndarray:
+    """``a = 1 - m 2^-k``: what one tick's leak ``(m, k)`` leaves of a register."""
+    return 1.0 - np.asarray(m, dtype=float) * np.exp2(-np.asarray(k, dtype=float))
+
+
+def stationary_bound(params: LifParams, rounding: str = "floor"
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Per neuron, the largest ``|e_i|`` and ``|e_v|`` (LSB) the bound reaches below
+    threshold, from equal states, after any number of ticks: ``hi(eps) / (1 - a)`` for
+    ``i``, ``(hi(eps_v) + bound_i) / (1 - a_v)`` for ``v`` (floor:
+    ``(2^k_i - 1) / m_i`` and ``((2^k_v - 1) + 2^k_v (2^k_i - 1) / m_i) / m_v``; the
+    interval ends of ``eps`` are symmetric or one-sided, so ``max |end|`` bounds both
+    sides). ``inf`` where a register does not leak (``m = 0``) but takes an error in."""
+    p = params
+
+    def geometric(eps_hi, fraction):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(eps_hi == 0, 0.0, eps_hi / fraction)
+
+    eps_i = np.maximum(*map(np.abs, shift_error_interval(p.k_i, rounding, p.m_i)))
+    eps_v = np.maximum(*map(np.abs, shift_error_interval(p.k_v, rounding, p.m_v)))
+    bound_i = geometric(eps_i, 1.0 - decay(p.m_i, p.k_i))
+    bound_v = geometric(eps_v + bound_i, 1.0 - decay(p.m_v, p.k_v))
+    return bound_i, bound_v
+
+
 @dataclass
 class ErrorBound:
     """Per-neuron intervals ``[lo, hi]`` of ``integer - float`` (LSB) for i, v and theta."""
@@ -63,12 +104,12 @@ class ErrorBound:
 
     def __post_init__(self):
         n = self.params.n
-        self.a_i, self.a_v, self.a_t = (1.0 - np.exp2(-self.params.k_i.astype(float)),
-                                        1.0 - np.exp2(-self.params.k_v.astype(float)),
-                                        1.0 - np.exp2(-self.params.k_theta.astype(float)))
-        self.eps_i = shift_error_interval(self.params.k_i, self.rounding)
-        self.eps_v = shift_error_interval(self.params.k_v, self.rounding)
-        lo_t, hi_t = shift_error_interval(self.params.k_theta, self.rounding)
+        p = self.params
+        self.a_i, self.a_v, self.a_t = (decay(p.m_i, p.k_i), decay(p.m_v, p.k_v),
+                                        decay(p.m_theta, p.k_theta))
+        self.eps_i = shift_error_interval(p.k_i, self.rounding, p.m_i)
+        self.eps_v = shift_error_interval(p.k_v, self.rounding, p.m_v)
+        lo_t, hi_t = shift_error_interval(p.k_theta, self.rounding, p.m_theta)
         if self.rounding == "zero":  # theta >= 0, where zero rounding is floor
             lo_t = np.zeros_like(lo_t)
         self.eps_t = (lo_t, hi_t)

@@ -1,13 +1,13 @@
 r"""The reference LIF program: what one tick computes, on integer registers.
 
 For every slot, in this order (``shift`` rounds as the core's spec says, ``fit`` writes
-a register with the spec's overflow mode and check)::
+a register with the spec's overflow mode and check; ``leak(x, m, k) = shift(x * m, k)``)::
 
     acc   = fit(acc, "acc")                        # summed w << w_exp of this tick
-    i     = fit(i - shift(i, k_i) + acc, "i")
+    i     = fit(i - leak(i, m_i, k_i) + acc, "i")
     if ref > 0:  ref = ref - 1;  v unchanged       # refractory: v is held
-    else:        v = fit(v - shift(v, k_v) + i + bias + noise, "v")
-    theta = theta - shift(theta, k_theta)          # decays toward 0; cannot overflow
+    else:        v = fit(v - leak(v, m_v, k_v) + i + bias + noise, "v")
+    theta = theta - leak(theta, m_theta, k_theta)  # decays toward 0; cannot overflow
     fire  = (ref was 0) and v >= v_th + theta
     on fire:
         v     = v_reset                  (reset_mode 0, "value")
@@ -20,9 +20,12 @@ a register with the spec's overflow mode and check)::
 ``e = noise_shift`` and ``word`` the slot's 32-bit LFSR output (zero when ``m = 0``):
 uniform on ``[-2^(m-1), 2^(m-1) - 1] · 2^e``.
 
-``x - shift(x, k)`` multiplies by ``1 - 2^-k`` up to rounding: an exponential decay with
-``tau_eff = -dt / ln(1 - 2^-k)``. During the refractory period ``v`` keeps the value the
-reset left (``v_reset`` with reset to value).
+``x - leak(x, m, k)`` multiplies by ``1 - m 2^-k`` up to rounding: an exponential decay
+with ``tau_eff = -dt / ln(1 - m 2^-k)``. The leak mantissas ``m_i``, ``m_v``, ``m_theta``
+are ``CoreSpec.leak_bits`` wide (``0 <= m <= 2^k``); ``m = 1`` is the plain shift leak
+``x - shift(x, k)`` bit for bit, ``m = 0`` no leak at all (exact), and a core with
+``leak_bits = 0`` has no mantissa fields (every ``m`` is 1). During the refractory period
+``v`` keeps the value the reset left (``v_reset`` with reset to value).
 """
 
 from __future__ import annotations
@@ -53,11 +56,16 @@ class LifParams:
     reset_mode: np.ndarray
     noise_bits: np.ndarray
     noise_shift: np.ndarray
+    m_i: np.ndarray      # leak mantissas (last, so the rows of the fields above keep
+    m_v: np.ndarray      # their places): decay 1 - m 2^-k per tick
+    m_theta: np.ndarray
 
     @classmethod
     def make(cls, n: int, *, k_i=4, k_v=4, k_theta=6, bias=0, v_th=1000, v_reset=0, t_ref=0,
-             alpha=0, reset_mode="value", noise_bits=0, noise_shift=0) -> "LifParams":
-        """Parameters for ``n`` slots from scalars or per-slot sequences."""
+             alpha=0, reset_mode="value", noise_bits=0, noise_shift=0, m_i=1, m_v=1,
+             m_theta=1) -> "LifParams":
+        """Parameters for ``n`` slots from scalars or per-slot sequences (the leak
+        mantissas default to 1: the shift leak)."""
         if isinstance(reset_mode, str) or (np.ndim(reset_mode) and
                                            np.asarray(reset_mode).dtype.kind in "UO"):
             modes = np.atleast_1d(np.asarray(reset_mode))
@@ -67,7 +75,7 @@ class LifParams:
             reset_mode = np.array([RESET_MODES.index(str(m)) for m in modes])
         values = dict(k_i=k_i, k_v=k_v, k_theta=k_theta, bias=bias, v_th=v_th, v_reset=v_reset,
                       t_ref=t_ref, alpha=alpha, reset_mode=reset_mode, noise_bits=noise_bits,
-                      noise_shift=noise_shift)
+                      noise_shift=noise_shift, m_i=m_i, m_v=m_v, m_theta=m_theta)
         return cls(**int_fields("LifParams", n, values))
 
     @property
@@ -80,6 +88,16 @@ class LifParams:
     @cached_property
     def adaptive(self) -> bool:
         return bool(np.any(self.alpha))
+
+    def leak_violation(self, spec) -> tuple[str, int, int] | None:
+        """A leak mantissa this core cannot run (``leak_violation``), or None."""
+        return leak_violation(self, spec)
+
+    @cached_property
+    def shift_leak(self) -> bool:
+        """Every leak mantissa is 1: the leaks are plain shifts (no multiply)."""
+        return bool(np.all(self.m_i == 1) and np.all(self.m_v == 1)
+                    and np.all(self.m_theta == 1))
 
     @cached_property
     def noisy(self) -> bool:
@@ -113,7 +131,37 @@ def param_formats(spec) -> dict[str, FieldFormat]:
         "reset_mode": FieldFormat(2, False, largest=len(RESET_MODES) - 1),
         "noise_bits": FieldFormat(max(1, spec.noise_bits_max.bit_length()), False),
         "noise_shift": shift,
+        **mantissa_formats(spec),
     }
+
+
+MANTISSAS = ("m_i", "m_v", "m_theta")
+SHIFT_OF = {"m_i": "k_i", "m_v": "k_v", "m_theta": "k_theta"}
+
+
+def mantissa_formats(spec) -> dict[str, FieldFormat]:
+    """The leak mantissa fields, ``leak_bits`` wide; none when ``leak_bits`` is 0 (the
+    core has no mantissas: every ``m`` must be 1)."""
+    bits = getattr(spec, "leak_bits", 0)
+    return {name: FieldFormat(bits, False) for name in MANTISSAS} if bits else {}
+
+
+def leak_violation(p: LifParams, spec) -> tuple[str, int, int] | None:
+    """The first (field, slot, value) of a leak mantissa the core cannot run: ``m != 1``
+    on a core without mantissa fields, or ``m > 2^k`` (a negative decay factor)."""
+    for name in MANTISSAS:
+        m, k = getattr(p, name), getattr(p, SHIFT_OF[name])
+        bad = (m != 1) if not getattr(spec, "leak_bits", 0) else (m > (np.int64(1) << k))
+        if bad.any():
+            slot = int(np.flatnonzero(bad)[0])
+            return name, slot, int(m[slot])
+    return None
+
+
+def leak(arith: Arithmetic, x: np.ndarray, m: np.ndarray, k: np.ndarray,
+         shift_leak: bool) -> np.ndarray:
+    """``shift(x * m, k)``: what one tick's leak takes from register ``x``."""
+    return arith.shift(x if shift_leak else x * m, k)
 
 
 def noise_from_words(params: LifParams, words: np.ndarray) -> np.ndarray:
@@ -125,18 +173,19 @@ def noise_from_words(params: LifParams, words: np.ndarray) -> np.ndarray:
 def lif_step(p: LifParams, s: LifState, acc: np.ndarray, random_words: np.ndarray | None,
              arith: Arithmetic) -> tuple[LifState, np.ndarray]:
     """One tick of the reference LIF program (module docstring) for every slot."""
+    unit = p.shift_leak
     acc = arith.fit(acc, "acc")
-    i = arith.fit(s.i - arith.shift(s.i, p.k_i) + acc, "i")
+    i = arith.fit(s.i - leak(arith, s.i, p.m_i, p.k_i, unit) + acc, "i")
 
     refractory = s.ref > 0
-    drive = s.v - arith.shift(s.v, p.k_v) + i + p.bias
+    drive = s.v - leak(arith, s.v, p.m_v, p.k_v, unit) + i + p.bias
     if random_words is not None and p.noisy:
         drive = drive + noise_from_words(p, random_words)
     v = arith.fit(np.where(refractory, s.v, drive), "v")
     ref = s.ref - refractory
 
     if p.adaptive or s.theta.any():
-        theta = s.theta - arith.shift(s.theta, p.k_theta)
+        theta = s.theta - leak(arith, s.theta, p.m_theta, p.k_theta, unit)
         threshold = p.v_th + theta
     else:
         theta = s.theta

@@ -6,10 +6,14 @@ The integer registers are the dimensionless form of the model (seed text, "无�
   scale puts the threshold at ``1/headroom`` of the positive membrane range,
   ``v_th = (2^(v_bits-1) - 1) / headroom``, so spikes overshoot without saturating;
 * a decay with time constant ``tau`` becomes the shift ``k`` whose
-  ``tau_eff(k) = -dt / ln(1 - 2^-k)`` is nearest to ``tau`` in ratio;
+  ``tau_eff(k) = -dt / ln(1 - 2^-k)`` is nearest to ``tau`` in ratio, or, with
+  ``mantissa=True`` (the reference LIF compiler), the leak ``(m, k)`` (decay
+  ``1 - m 2^-k``, ``m`` of ``CoreSpec.leak_bits`` bits) whose
+  ``tau_eff(k, m) = -dt / ln(1 - m 2^-k)`` is nearest (``leak_fields``; the shift,
+  ``m = 1``, when it is within 0.1 %);
 * the current register ``i`` is counted in *volts per tick*: the exact one-tick
   solution with input ``I`` held constant adds ``R (1 - a_m) I`` to ``V`` (with
-  ``a_m = 1 - 2^-k_v`` the decay the core implements), so one LSB of ``i`` (and of
+  ``a_m = 1 - m_v 2^-k_v`` the decay the core implements), so one LSB of ``i`` (and of
   ``bias``) is ``i_lsb = v_lsb / (R (1 - a_m))`` amperes; a synaptic jump of ``W``
   amperes becomes ``W / i_lsb`` LSB, stored as mantissa ``w << w_exp``;
 * ``T_ref`` becomes ``round(T_ref / dt)`` ticks;
@@ -37,19 +41,24 @@ NEVER_FIRES = 1e10  # V: a threshold this high marks a neuron that never fires
 MEMORYLESS_TICKS = 1e-3  # tau (ticks) that stands for "no memory": exp(-1000) == 0.0
 
 
-def tau_eff(k, dt: float):
-    """Time constant of the decay ``x - x * 2^-k`` per tick of ``dt`` (0 for ``k = 0``)."""
+def tau_eff(k, dt: float, m=1):
+    """Time constant of the decay ``x - x m 2^-k`` per tick of ``dt``: ``-dt / ln(1 - m
+    2^-k)``; 0 when the decay clears the register (``m 2^-k = 1``: ``k = 0``, ``m = 1``),
+    ``inf`` for ``m = 0`` (no leak)."""
     k = np.asarray(k, dtype=float)
-    with np.errstate(divide="ignore"):
-        return np.where(k > 0, -dt / np.log1p(-np.exp2(-k)), 0.0)
+    fraction = np.asarray(m, dtype=float) * np.exp2(-k)
+    decays = (fraction > 0) & (fraction < 1)
+    tau = -dt / np.log1p(-np.where(decays, fraction, 0.5))
+    return np.where(decays, tau, np.where(fraction >= 1, 0.0, np.inf))
 
 
-def realised_tau(k, dt: float):
-    """The time constant a shift ``k`` realises, as a float model takes it: ``tau_eff(k)``,
-    and for ``k = 0`` (the register is this tick's input alone) ``dt * 1e-3``, whose decay
-    ``exp(-1000)`` is exactly 0.0 -- the form NIR loads a memoryless state in."""
-    k = np.asarray(k)
-    return np.where(k > 0, tau_eff(k, dt), dt * MEMORYLESS_TICKS)
+def realised_tau(k, dt: float, m=1):
+    """The time constant a leak ``(m, k)`` realises, as a float model takes it:
+    ``tau_eff(k, dt, m)``, and for a leak that clears the register (``k = 0``: the
+    register is this tick's input alone) ``dt * 1e-3``, whose decay ``exp(-1000)`` is
+    exactly 0.0 -- the form NIR loads a memoryless state in."""
+    tau = tau_eff(k, dt, m)
+    return np.where(tau > 0, tau, dt * MEMORYLESS_TICKS)
 
 
 def leak_shift(tau, dt: float, max_shift: int, memoryless: bool = True) -> np.ndarray:
@@ -63,6 +72,50 @@ def leak_shift(tau, dt: float, max_shift: int, memoryless: bool = True) -> np.nd
     with np.errstate(divide="ignore", over="ignore"):
         zero = np.exp(-dt / tau) < 0.25
     return np.where(zero & memoryless, 0, candidates[np.argmin(ratio, axis=1)])
+
+
+def leak_fraction(m, k) -> np.ndarray:
+    """``m 2^-k``: the part of a register one tick's leak ``(m, k)`` takes, ``1 - a``."""
+    return np.asarray(m, dtype=float) * np.exp2(-np.asarray(k, dtype=float))
+
+
+SHIFT_TOLERANCE = 1e-3  # a shift leak (m = 1) this close to tau in ratio is kept
+
+
+def leak_fields(tau, dt: float, max_shift: int, leak_bits: int,
+                memoryless: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The leak ``(m, k)`` whose decay ``1 - m 2^-k`` realises ``tau`` best: ``(1, 0)``
+    (no memory) as ``leak_shift`` decides it; otherwise the ``1 <= m < min(2^k,
+    2^leak_bits)``, ``1 <= k <= max_shift`` whose ``tau_eff`` is nearest to ``tau`` in
+    ratio, except that the shift leak ``leak_shift`` picks (``m = 1``) is kept when it
+    is within ``SHIFT_TOLERANCE`` or as near. ``m`` is odd or 1 (``(2m, k + 1)`` is the
+    same decay as ``(m, k)``: the smaller ``k`` is used). ``leak_bits = 0`` (a core
+    without mantissas) gives ``leak_shift``'s ``k`` with ``m = 1``."""
+    tau = np.atleast_1d(np.asarray(tau, dtype=float))
+    k_shift = leak_shift(tau, dt, max_shift, memoryless)
+    m = np.ones(tau.shape, dtype=np.int64)
+    if not leak_bits or tau.size == 0:
+        return m, k_shift
+    ks = np.arange(1, max_shift + 1)
+    one = np.exp2(ks.astype(float))[None, :, None]
+    target = -np.expm1(-dt / tau)[:, None, None] * one           # m 2^-k = 1 - exp(-dt/tau)
+    top = np.minimum(one - 1, float((1 << leak_bits) - 1))
+    cand = np.clip(np.floor(target) + np.array([0.0, 1.0])[None, None, :], 1, top)
+    error = np.abs(np.log(-np.log1p(-cand / one) * tau[:, None, None] / dt))
+    flat = error.reshape(tau.size, -1)
+    best = np.argmin(flat, axis=1)
+    best_error = flat[np.arange(tau.size), best]
+    k_best = ks[best // 2]
+    m_best = cand.reshape(tau.size, -1)[np.arange(tau.size), best].astype(np.int64)
+    shift_error = np.abs(np.log(tau_eff(np.maximum(k_shift, 1), dt) / tau))
+    keep = (k_shift == 0) | (shift_error <= np.maximum(SHIFT_TOLERANCE, best_error))
+    m = np.where(keep, 1, m_best)
+    k = np.where(keep, k_shift, k_best)
+    while True:  # (2m, k + 1) -> (m, k): the smallest k for the same decay
+        even = (m % 2 == 0) & (k > 0)
+        if not even.any():
+            return m, k
+        m, k = np.where(even, m // 2, m), np.where(even, k - 1, k)
 
 
 @dataclass(frozen=True)
@@ -152,7 +205,7 @@ def noise_std_lsb(noise_bits, noise_shift) -> np.ndarray:
 def quantise(p: LifPhysical, dt: float, spec, *, n: int | None = None,
              headroom: float = 2.0, v_lsb: float | None = None,
              current_span=None, v_lsb_min: float = 0.0, name: str | None = None,
-             memoryless: bool = True) -> QuantisedLif:
+             memoryless: bool = True, mantissa: bool = False) -> QuantisedLif:
     """Register values for ``n`` neurons of ``p`` on a core of ``spec`` at tick ``dt``.
 
     ``current_span`` (A, per neuron or one) is the largest input current the bias
@@ -162,7 +215,9 @@ def quantise(p: LifPhysical, dt: float, spec, *, n: int | None = None,
     register is the largest ``v_th`` (never reached while ``v`` does not saturate).
     ``v_lsb_min`` (V) is a floor on the scale (the compiler's: observed range, weights
     that must fit); ``name`` is the population named in errors; ``memoryless=False``
-    keeps every leak shift at 1 or more (``leak_shift``).
+    keeps every leak shift at 1 or more (``leak_shift``); ``mantissa=True`` lets each
+    leak be ``(m, k)`` with a mantissa of ``spec.leak_bits`` bits (``leak_fields``: any
+    ``tau`` of 2 ticks or more within 0.1 %), otherwise every leak is a shift (``m = 1``).
     """
     if not dt > 0:
         raise ValueError(f"dt must be positive, got {dt!r}")
@@ -173,13 +228,15 @@ def quantise(p: LifPhysical, dt: float, spec, *, n: int | None = None,
                                      "tau_theta", "alpha", "I_bias", "sigma"))
     q = p.broadcast(n)
     v_max = (1 << (spec.v_bits - 1)) - 1
-    k_v = leak_shift(q.tau_m, dt, spec.max_shift, memoryless)
+    leak_bits = spec.leak_bits if mantissa else 0
+    m_v, k_v = leak_fields(q.tau_m, dt, spec.max_shift, leak_bits, memoryless)
+    gain = q.R * leak_fraction(m_v, k_v)  # R (1 - a_m): volts per tick per ampere
     if v_lsb is None:
         reachable = np.abs(q.V_th - q.E_L)[np.abs(q.V_th) < NEVER_FIRES]
         span = np.max(np.abs(np.concatenate([reachable, q.V_reset - q.E_L])), initial=0.0)
         v_lsb = float(span * headroom / v_max)
         if current_span is not None:
-            per_tick = q.R * np.exp2(-k_v.astype(float)) * np.abs(current_span)
+            per_tick = gain * np.abs(current_span)
             v_lsb = max(v_lsb, float(np.max(per_tick, initial=0.0)) / v_max)
         v_lsb = max(v_lsb, float(v_lsb_min))
     where = f"population {name}: " if name is not None else ""
@@ -190,10 +247,9 @@ def quantise(p: LifPhysical, dt: float, spec, *, n: int | None = None,
                             "range: compile with a calibration)" if never else
                             "(V_th equals E_L?)"))
 
-    k_i = leak_shift(q.tau_syn, dt, spec.max_shift, memoryless)
-    k_theta = leak_shift(q.tau_theta, dt, spec.max_shift, memoryless)
-    tau_m_eff = realised_tau(k_v, dt)
-    gain = q.R * np.exp2(-k_v.astype(float))  # R (1 - a_m): volts per tick per ampere
+    m_i, k_i = leak_fields(q.tau_syn, dt, spec.max_shift, leak_bits, memoryless)
+    m_theta, k_theta = leak_fields(q.tau_theta, dt, spec.max_shift, leak_bits, memoryless)
+    tau_m_eff = realised_tau(k_v, dt, m_v)
     i_lsb = v_lsb / gain
 
     never = np.abs(q.V_th) >= NEVER_FIRES
@@ -210,25 +266,34 @@ def quantise(p: LifPhysical, dt: float, spec, *, n: int | None = None,
 
     params = LifParams.make(n, k_i=k_i, k_v=k_v, k_theta=k_theta, bias=bias, v_th=v_th,
                             v_reset=v_reset, t_ref=t_ref, alpha=alpha, reset_mode=p.reset,
-                            noise_bits=noise_bits, noise_shift=noise_shift)
-    _check_fields(params, spec, {"k_v": "tau_m", "k_i": "tau_syn", "k_theta": "tau_theta",
-                                 "bias": "I_bias", "v_th": "V_th", "v_reset": "V_reset",
-                                 "t_ref": "T_ref", "alpha": "alpha"}, where)
+                            noise_bits=noise_bits, noise_shift=noise_shift, m_i=m_i, m_v=m_v,
+                            m_theta=m_theta)
+    _check_fields(params, spec, PHYSICAL_NAMES, where)
     sigma_real = noise_std_lsb(noise_bits, noise_shift) * (noise_bits > 0) * v_lsb / np.sqrt(dt)
     realised = replace(
         q, C=tau_m_eff * q.g_L, V_th=np.where(never, q.V_th, q.E_L + v_th * v_lsb),
-        V_reset=q.E_L + v_reset * v_lsb, T_ref=t_ref * dt, tau_syn=realised_tau(k_i, dt),
-        tau_theta=realised_tau(k_theta, dt),
+        V_reset=q.E_L + v_reset * v_lsb, T_ref=t_ref * dt,
+        tau_syn=realised_tau(k_i, dt, m_i), tau_theta=realised_tau(k_theta, dt, m_theta),
         alpha=alpha * v_lsb, I_bias=bias * i_lsb, sigma=sigma_real)
-    errors = tuple(ParameterError(name, unit, getattr(q, attr), getattr(realised, attr))
-                   for name, unit, attr in (
-                       ("tau_m", "s", "tau_m"), ("tau_syn", "s", "tau_syn"),
-                       ("tau_theta", "s", "tau_theta"), ("V_th", "V", "V_th"),
-                       ("V_reset", "V", "V_reset"), ("T_ref", "s", "T_ref"),
-                       ("alpha", "V", "alpha"), ("I_bias", "A", "I_bias"),
-                       ("sigma", "V/√s", "sigma")))
     scales = Scales(dt=dt, E_L=q.E_L, v_lsb=v_lsb, i_lsb=i_lsb)
-    return QuantisedLif(params, scales, realised, errors)
+    return QuantisedLif(params, scales, realised, _parameter_errors(q, realised))
+
+
+REPORTED = (("tau_m", "s"), ("tau_syn", "s"), ("tau_theta", "s"), ("V_th", "V"),
+            ("V_reset", "V"), ("T_ref", "s"), ("alpha", "V"), ("I_bias", "A"),
+            ("sigma", "V/√s"))
+
+
+def _parameter_errors(asked: LifPhysical, realised: LifPhysical
+                      ) -> tuple[ParameterError, ...]:
+    """One ``ParameterError`` per reported parameter, asked against realised."""
+    return tuple(ParameterError(name, unit, getattr(asked, name), getattr(realised, name))
+                 for name, unit in REPORTED)
+
+
+PHYSICAL_NAMES = {"k_v": "tau_m", "k_i": "tau_syn", "k_theta": "tau_theta", "m_v": "tau_m",
+                  "m_i": "tau_syn", "m_theta": "tau_theta", "bias": "I_bias", "v_th": "V_th",
+                  "v_reset": "V_reset", "t_ref": "T_ref", "alpha": "alpha"}
 
 
 def _check_fields(params: LifParams, spec, physical_names: dict[str, str],
@@ -304,13 +369,16 @@ def quantise_weights_per_group(weights_amps, post_i_lsb, post, groups: list[slic
 
 def quantise_groups(p: LifPhysical, dt: float, spec, groups: list[slice], *,
                     current_span=None, headroom: float = 2.0, v_lsb_min=None,
-                    names=None, memoryless: bool = False) -> QuantisedLif:
+                    names=None, memoryless: bool = False,
+                    mantissa: bool = False) -> QuantisedLif:
     """``quantise`` each group of neurons (contiguous, in order, covering all of them) with
     its own voltage scale, and put the results side by side: per-neuron ``v_lsb``.
     ``v_lsb_min`` (V, per neuron; the largest of a group counts) floors each group's
     scale; ``names`` (one per group) name the population in errors. ``memoryless`` lets a
     leak shift be 0 (off by default here: the Xylo dialect builds on this function and
-    its model takes no shift of 0; the reference LIF's compiler turns it on)."""
+    its model takes no shift of 0; the reference LIF's compiler turns it on), and
+    ``mantissa`` leak mantissas (off by default for the same reason: Xylo leaks by
+    shifts; the reference LIF's compiler turns it on)."""
     n = groups[-1].stop if groups else 0
     q = p.broadcast(n)
     span = np.broadcast_to(np.asarray(0.0 if current_span is None else current_span,
@@ -327,7 +395,7 @@ def quantise_groups(p: LifPhysical, dt: float, spec, groups: list[slice], *,
                               current_span=span[g],
                               v_lsb_min=float(np.max(floor[g], initial=0.0)),
                               name=None if names is None else names[k],
-                              memoryless=memoryless))
+                              memoryless=memoryless, mantissa=mantissa))
     cat = np.concatenate
     params = LifParams(**{f.name: cat([getattr(x.params, f.name) for x in parts])
                           for f in fields(LifParams)})

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from firmware_models.lif.quantiser import NEVER_FIRES, leak_shift
+from firmware_models.lif.quantiser import NEVER_FIRES, leak_fields, leak_fraction
 
 __all__ = ["Calibration", "register_zero", "scale_floors"]
 
@@ -87,8 +87,8 @@ def scale_floors(ex, q, zero: np.ndarray, spec, groups: list[slice], post: np.nd
     never-firing population's bound fits (without one). ``post``/``weight`` are every
     synapse's and input channel's target and weight (A); ``q`` the broadcast parameters."""
     n, dt = ex.n, ex.dt
-    k_v = leak_shift(q.tau_m, dt, spec.max_shift)
-    gain = q.R * np.exp2(-k_v.astype(float))          # volts per tick per ampere
+    m_v, k_v = leak_fields(q.tau_m, dt, spec.max_shift, spec.leak_bits)  # as quantised
+    gain = q.R * leak_fraction(m_v, k_v)              # volts per tick per ampere
     v_max = (1 << (spec.v_bits - 1)) - 1
     i_max = (1 << (spec.i_bits - 1)) - 1
     # a weight must fit the largest mantissa at the largest exponent, and one event of it

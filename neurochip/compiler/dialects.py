@@ -77,7 +77,8 @@ class _LifQuantiser:
 
     @staticmethod
     def quantise_groups(*args, **kwargs):
-        return lif_quantiser.quantise_groups(*args, memoryless=True, **kwargs)
+        return lif_quantiser.quantise_groups(*args, memoryless=True, mantissa=True,
+                                             **kwargs)
 
     quantise_weights = staticmethod(lif_quantiser.quantise_weights)
 

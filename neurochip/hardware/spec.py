@@ -34,6 +34,9 @@ class CoreSpec:
     ``v_bits`` signed; ``v_th`` is ``v_bits - 1`` unsigned; ``alpha`` is
     ``theta_bits`` unsigned; noise mantissa width is 0..``noise_bits_max`` and its
     left shift 0..2**``shift_bits``-1. Delays are 1..2**``delay_bits``-1 ticks.
+    ``leak_bits`` is the width of the LIF leak mantissas ``m_i``, ``m_v``, ``m_theta``
+    (a leak is ``x - shift(x * m, k)``, decay ``1 - m 2^-k`` per tick); 0 means the core
+    has no mantissa fields (``m = 1``: the plain shift leak ``x - shift(x, k)``).
     ``dialect`` names the neuron arithmetic (``DIALECTS``; ``neurochip.compiler.dialects``): a
     ``Core`` or ``Chip`` built without an explicit firmware model runs that dialect's
     model, and the compiler quantises for it.
@@ -54,6 +57,7 @@ class CoreSpec:
     delay_bits: int = 4
     shift_bits: int = 5
     noise_bits_max: int = 16
+    leak_bits: int = 12
 
     overflow: str = "saturate"
     rounding: str = "floor"
@@ -69,7 +73,7 @@ class CoreSpec:
         for name, lo, hi in (("i_bits", 2, 32), ("v_bits", 3, 32), ("theta_bits", 1, 32),
                              ("ref_bits", 1, 16), ("w_bits", 2, 16), ("w_exp_bits", 0, 4),
                              ("delay_bits", 1, 8), ("shift_bits", 1, 5),
-                             ("noise_bits_max", 0, 31)):
+                             ("noise_bits_max", 0, 31), ("leak_bits", 0, 16)):
             value = getattr(self, name)
             if not _is_int(value) or not lo <= value <= hi:
                 raise SpecError(f"CoreSpec.{name} must be an integer in {lo}..{hi}, got {value!r}")

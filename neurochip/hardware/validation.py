@@ -29,6 +29,16 @@ def validate_params(model: FirmwareModel, params, spec: CoreSpec, core: int = 0)
         raise SpecError(f"core {core}, slot {slot}: parameter noise_bits="
                         f"{int(params.noise_bits[slot])} exceeds noise_bits_max="
                         f"{spec.noise_bits_max}")
+    check_leak = getattr(model.params_type, "leak_violation", None)
+    bad_leak = check_leak(params, spec) if check_leak is not None else None
+    if bad_leak is not None:
+        field, slot, value = bad_leak
+        shift = "k" + field[1:]
+        why = (f"the core has no leak mantissas (leak_bits=0), so {field} must be 1"
+               if not spec.leak_bits else
+               f"exceeds 2^{shift}={1 << int(getattr(params, shift)[slot])} (the decay "
+               f"1 - {field} 2^-{shift} would be negative)")
+        raise SpecError(f"core {core}, slot {slot}: parameter {field}={value}: {why}")
 
 
 def validate_core(spec: CoreSpec, model: FirmwareModel, params, synapses: SynapseMemory,

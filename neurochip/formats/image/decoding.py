@@ -8,6 +8,7 @@ capacities and any value the core cannot hold.
 from __future__ import annotations
 
 import zlib
+from dataclasses import fields
 
 import numpy as np
 from bitstring import Bits, Reader
@@ -136,8 +137,13 @@ def decode_core(data: bytes, source: str = "<bytes>") -> CoreImage:
         return _split_records(read(n, sum(b for b, _ in columns)), columns)
 
     model = FIRMWARE[spec.dialect]
-    params = model.params_type(**{name: read(slots, fmt.bits, fmt.signed)
-                                  for name, fmt in widths.params.items()})
+    values = {name: read(slots, fmt.bits, fmt.signed) for name, fmt in widths.params.items()}
+    if {f.name for f in fields(model.params_type)} - set(values):
+        # fields the spec gives no bits (the LIF leak mantissas with leak_bits = 0): the
+        # record's defaults (m = 1)
+        params = model.params_type.make(slots, **values)
+    else:
+        params = model.params_type(**values)
     row_length, w_exp = read_records(axons, [(widths.row_length, False),
                                              (widths.w_exp, False)])
     slot, w, target = read_records(words, [(widths.slot, False), (widths.w, True),

@@ -2,7 +2,7 @@
 
 The layout, bit by bit, is in ``docs/images.md``; in short:
 
-* a byte-aligned header (71 bytes, big-endian): magic ``b"NCIM"``, format version,
+* a byte-aligned header (72 bytes, big-endian): magic ``b"NCIM"``, format version,
   image length, firmware model, every ``CoreSpec`` field, mesh, core id, the counts
   (slots, axons, synapse words, routing entries) and the LFSR seed;
 * the parameter block: every field of the dialect's ``param_formats(spec)`` in order
@@ -28,7 +28,7 @@ from firmware_models import MODELS as FIRMWARE
 from ...hardware.spec import CoreSpec
 
 MAGIC = b"NCIM"
-VERSION = 1
+VERSION = 2  # 2: leak_bits in the header, the LIF leak mantissas m_i, m_v, m_theta
 MODELS = ("lif", "loihi", "xylo")  # header model codes: the CoreSpec dialects, fixed here
 # Mode codes are fixed here (not taken from the order of the tuples in ``fixed``) so an
 # image keeps its meaning whatever that module does.
@@ -38,7 +38,7 @@ CHECK_CODES = ("off", "count", "strict")
 
 CAPACITY_FIELDS = ("n_slots", "n_axons", "synapse_words", "routing_entries", "max_fanout")
 WIDTH_FIELDS = ("i_bits", "v_bits", "theta_bits", "ref_bits", "w_bits", "w_exp_bits",
-                "delay_bits", "shift_bits", "noise_bits_max")
+                "delay_bits", "shift_bits", "noise_bits_max", "leak_bits")
 MODE_FIELDS = (("overflow", OVERFLOW_CODES), ("rounding", ROUNDING_CODES),
                ("overflow_check", CHECK_CODES))
 
@@ -51,7 +51,7 @@ HEADER = ([("magic", "bytes4"), ("version", "u16"), ("length", "u32"), ("model",
              ("slots", "u32"), ("axons", "u32"), ("words", "u32"), ("entries", "u32"),
              ("lfsr_seed", "u32")])
 HEADER_FORMAT = ", ".join(dtype for _, dtype in HEADER)
-HEADER_BITS = sum(32 if d == "bytes4" else int(d[1:]) for _, d in HEADER)  # 568
+HEADER_BITS = sum(32 if d == "bytes4" else int(d[1:]) for _, d in HEADER)  # 576
 CRC_BITS = 32
 MIN_BITS = HEADER_BITS + CRC_BITS
 # CRC-32's generator (0x104C11DB7) gives x the multiplicative order 2**32 - 1, so every
