@@ -227,3 +227,27 @@ def test_the_nir_papers_single_lif_spikes_where_published_on_the_chip(dialect):
     assert np.all(np.abs(times - [460, 510, 710, 760]) <= 1)
     reference = float_reference(prepared)
     assert np.flatnonzero(reference.spikes[:, 0]).tolist() == [460, 510, 710, 760]
+
+
+# ====================================================================== the fixture table
+def _fixture_cases():
+    return sorted(p.with_suffix("") for p in DATA.glob("*/*.json") if "paper_cnn" not in p.name)
+
+
+@pytest.mark.parametrize("stem", _fixture_cases(), ids=lambda s: f"{s.parent.name}-{s.name}")
+def test_every_fixture_on_the_16_bit_chip_agrees_with_its_framework_or_says_why(stem):
+    """The 16-bit reference-LIF chip with default options against the framework's
+    equations (tick-per-hop, as the chip passes a layer stack): no overflow; total output
+    spikes within 10 % and 90 % of output neurons within one spike, or a warning that names
+    what the chip computes differently (several spikes per step, a delayed reset, a floor,
+    a parameter or weight more than 5 % off)."""
+    from tools.nir_agreement import measure
+
+    row = measure(stem)
+    assert row["overflows"] == 0
+    total_ok = abs(row["chip_spikes"] - row["float_spikes"]) <= 0.1 * max(row["float_spikes"], 1)
+    if not (total_ok and row["within_one"] >= 0.9):
+        reasons = [w for w in row["warnings"] if w.startswith(("warning: node", "warning: the "
+                                                               "float reference",
+                                                               "warning: population"))]
+        assert reasons, row

@@ -40,8 +40,9 @@ def case_options(case: dict) -> tuple[dict, dict]:
 
 def measure(stem: Path) -> dict:
     from neurochip.formats.nir import run_framework
-    from neurochip.lab.nir_runs import (agreement, chip_reset, float_reference, prepare,
-                                        run_on_chip, semantic_gaps)
+    from neurochip.lab.nir_runs import (agreement, chip_reset, float_reference,
+                                        framework_refractory, prepare, run_on_chip,
+                                        semantic_gaps)
 
     case = json.loads(stem.with_suffix(".json").read_text())
     data = np.load(stem.with_suffix(".npz"))
@@ -55,6 +56,11 @@ def measure(stem: Path) -> dict:
     exact = bool(np.array_equal(own.output(), data["output"].reshape(own.output().shape)))
     prepared = prepare(stem.with_suffix(".nir"), data["input"], load["dt"],
                        dt_export=load.get("dt_export"), reset=chip_reset("auto", frame))
+    refractory = framework_refractory(prepared.network, fw, frame, node_options)
+    if refractory:
+        prepared = prepare(stem.with_suffix(".nir"), data["input"], load["dt"],
+                           dt_export=load.get("dt_export"), reset=chip_reset("auto", frame),
+                           refractory=refractory)
     reference = float_reference(prepared, fw, "tick-per-hop", node_options=node_options,
                                 **frame, **extra) if fw != "norse" else \
         float_reference(prepared, fw, "tick-per-hop", **frame, **extra)

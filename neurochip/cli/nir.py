@@ -61,7 +61,7 @@ def prepare_from_args(args):
     """``lab.nir_runs.prepare`` from the command's options; echoes the tick length."""
     import numpy as np
 
-    from ..lab.nir_runs import chip_reset, prepare
+    from ..lab.nir_runs import chip_reset, framework_refractory, prepare
     from ..formats.nir import load_nir
 
     reset = chip_reset(args.reset, dict(getattr(args, "option", [])))
@@ -72,9 +72,17 @@ def prepare_from_args(args):
         x = np.zeros((args.ticks or 100, n_inputs))
     from ..hardware.spec import SpecError
 
+    options = dict(getattr(args, "option", []))
     try:
         prepared = prepare(args.netlist, x, args.dt, reset=reset,
                            dt_export=args.dt_export, ticks=args.ticks)
+        framework = getattr(args, "framework", "auto")
+        kind = prepared.network.convention if framework == "auto" else framework
+        refractory = framework_refractory(prepared.network, kind, options)
+        if refractory:   # the chip's way to clear a whole membrane after a spike
+            prepared = prepare(args.netlist, x, args.dt, reset=reset,
+                               dt_export=args.dt_export, ticks=args.ticks,
+                               refractory=refractory)
     except SpecError:   # what the chip cannot take (exit 1), not a malformed argument
         raise
     except ValueError as error:

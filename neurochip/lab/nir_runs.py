@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..compiler.calibration import Calibration
-from ..compiler.pipeline import compile_netlist, roomy_core_spec, with_input_events
+from ..compiler.pipeline import compile_netlist, float_run, roomy_core_spec, with_input_events
 from ..compiler.warnings import run_warnings
 from ..formats.netlist import ExpandedNetwork, expand
 from ..formats.nir import NirNetwork, load_nir, run_float
@@ -62,12 +62,16 @@ class NirInput:
 
 
 def prepare(graph, inputs, dt, *, reset: str = "auto", convention: str = "auto",
-            dt_export: float | None = None, ticks: int | None = None) -> NirInput:
+            dt_export: float | None = None, ticks: int | None = None,
+            refractory: dict | None = None) -> NirInput:
     """Load ``graph`` at tick ``dt`` (seconds, or a string such as ``"1ms"``) with the
     input ``inputs`` (``(ticks, n_inputs)``, ``(ticks, *shape)`` or a mapping per Input
-    node); ``ticks`` pads the input with zeros or cuts it."""
+    node); ``ticks`` pads the input with zeros or cuts it; ``refractory`` maps neuron
+    nodes to a refractory period in ticks (``framework_refractory``)."""
     net = load_nir(graph, dt=parse_duration(dt), reset=reset, convention=convention,
                    dt_export=dt_export)
+    if refractory:
+        net = _with_refractory(net, refractory)
     x = net.input_array(inputs)
     if ticks is not None:
         if isinstance(ticks, bool) or int(ticks) != ticks or ticks < 1:
@@ -77,6 +81,37 @@ def prepare(graph, inputs, dt, *, reset: str = "auto", convention: str = "auto",
     expanded = with_input_events(expand(net.netlist_for(x.shape[0])), net.input_channel,
                                  net.input_post, net.input_weight, net.input_delay, x)
     return NirInput(graph, net, x, expanded)
+
+
+def framework_refractory(network: NirNetwork, framework: str, options: dict,
+                         node_options: dict | None = None) -> dict:
+    """Refractory ticks that make the chip compute a framework's reset: snnTorch's zero
+    reset with ``reset_delay=True`` clears the whole membrane of the step after a spike
+    for Synaptic, RLeaky and RSynaptic (the CubaLIF and recurrent LIF nodes), which is one
+    refractory tick after a reset to 0. ``node_options``: options per node, over
+    ``options``."""
+    if framework != "snntorch":
+        return {}
+    recurrent = {p.pre for p in network.netlist.projections if p.pre == p.post}
+    out = {}
+    for name, m in network.nodes.items():
+        opts = {**options, **(node_options or {}).get(name, {})}
+        whole = m.type == "CubaLIF" or (m.type == "LIF" and m.population in recurrent)
+        if whole and opts.get("reset") == "zero" and opts.get("reset_delay", True):
+            out[name] = 1
+    return out
+
+
+def _with_refractory(network: NirNetwork, ticks_of: dict) -> NirNetwork:
+    from dataclasses import replace
+
+    unknown = sorted(set(ticks_of) - set(network.nodes))
+    if unknown:
+        raise ValueError(f"refractory names {unknown[0]!r}, which is not a neuron node")
+    period = {network.nodes[n].population: t * network.dt for n, t in ticks_of.items()}
+    pops = tuple(replace(p, params={**p.params, "T_ref": period[p.name]})
+                 if p.name in period else p for p in network.netlist.populations)
+    return replace(network, netlist=replace(network.netlist, populations=pops))
 
 
 @dataclass(frozen=True, eq=False)
@@ -151,7 +186,9 @@ def run_on_chip(prepared: NirInput, *, spec: ChipSpec | None = None, mesh=(2, 2)
         spec = ChipSpec(*mesh, core=roomy_core_spec(-(-ex.n // cores), cores, v_bits=v_bits,
                                                     i_bits=i_bits, theta_bits=v_bits,
                                                     n_axons=max(1024, 4 * ex.n)))
-    calibration = Calibration.from_run(run_float(prepared.network, prepared.x)) \
+    # the netlist's float model on the same input (equal to run_float, which has no
+    # refractory counter): the ranges the registers must hold
+    calibration = Calibration.from_run(float_run(ex, prepared.ticks)) \
         if calibrate and dialect == "lif" else None
     compiled = compile_netlist(ex, spec, dialect=dialect, calibration=calibration)
     recording = compiled.run(prepared.ticks, record=("spikes", "v"), backend=backend)
@@ -263,8 +300,15 @@ def run_nir(graph, inputs, dt, *, framework: str = "auto", stepping: str = "tick
     """``prepare``, ``float_reference`` (``framework``, ``stepping``, ``options``),
     ``run_on_chip`` (``chip``: ``spec``, ``mesh``, ``v_bits``, ``i_bits``, ``dialect``,
     ``calibrate``, ``backend``) and their ``agreement``."""
-    prepared = prepare(graph, inputs, dt, reset=chip_reset(reset, options or {}),
+    options = dict(options or {})
+    prepared = prepare(graph, inputs, dt, reset=chip_reset(reset, options),
                        dt_export=dt_export, ticks=ticks)
-    reference = float_reference(prepared, framework, stepping, **(options or {}))
+    kind = framework if framework != "auto" else prepared.network.convention
+    refractory = framework_refractory(prepared.network, kind, options,
+                                      options.get("node_options"))
+    if refractory:
+        prepared = prepare(graph, inputs, dt, reset=chip_reset(reset, options),
+                           dt_export=dt_export, ticks=ticks, refractory=refractory)
+    reference = float_reference(prepared, framework, stepping, **options)
     run = run_on_chip(prepared, **chip)
     return NirComparison(prepared, reference, run, agreement(prepared, run, reference))
