@@ -88,7 +88,7 @@ def test_run_reports_a_bad_netlist_in_one_line(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "neurochip-netlist", "version": 1, "dt": -1}')
     result = neurochip("run", str(bad), cwd=tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == 2   # a refused input file, like a bad argument (issue 14)
     assert result.stderr.count("\n") == 1 and "bad.json" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -112,7 +112,7 @@ def test_compile_writes_images_that_inspect_reads_and_boot(tmp_path):
     assert again.returncode == 2 and "pass --force" in again.stderr
     (tmp_path / "broken.ncim").write_bytes(b"XXXX" + bytes(80))
     bad = neurochip("inspect", "broken.ncim", cwd=tmp_path)
-    assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "magic" in bad.stderr
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "magic" in bad.stderr
 
 
 def test_run_a_nir_graph_on_the_chip_and_on_the_float_reference(tmp_path):

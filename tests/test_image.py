@@ -578,7 +578,7 @@ def test_inspect_command(tmp_path, capsys):
     assert im.main([str(path)]) == 0
     assert capsys.readouterr().out.startswith(f"{path}: neurochip core image")
     path.write_bytes(b"NCIM\0\2")
-    assert im.main([str(path)]) == 1
+    assert im.main([str(path)]) == 2   # a refused input file (issue 14)
     assert capsys.readouterr().err.strip() == (f"{path}: truncated: expected at least 608 "
                                                f"bits, got 48")
 

@@ -1,7 +1,8 @@
 """The ``neurochip`` command.
 
-Bad arguments or values end with one line on stderr and exit code 2; a run that hits a
-hardware limit (``SpecError``, a strict overflow) ends with one line and exit code 1.
+Bad arguments or values, and refused input files (a netlist, NIR graph or image field),
+end with one line on stderr and exit code 2; a run that hits a hardware limit
+(``SpecError``, a strict overflow) ends with one line and exit code 1.
 
 ``build_parser`` is one parser builder per command; the handlers are in ``commands``
 (``neurochip compare``: ``compare``), the argument types in ``args``.
@@ -13,6 +14,10 @@ import argparse
 import sys
 
 from ..compiler.dialects import DEFAULT_DIALECT, DIALECTS
+from ..formats.image import ImageError
+from ..formats.netlist import NetlistError
+from ..formats.nir import NirError
+from ..formats.nir.frameworks import FrameworkError
 from ..hardware.energy import PRESETS
 from ..hardware.fixed import ROUNDING_MODES, RegisterOverflowError
 from ..hardware.spec import SpecError
@@ -113,7 +118,14 @@ def _add_run(commands) -> None:
                      help="run the float reference instead of the emulator")
     run.add_argument("--out", help="save the probes' recordings to this .npz file")
     run.add_argument("--plot", help="save a spike raster of the probes to this .png file")
-    run.add_argument("--force", action="store_true", help="overwrite --out / --plot")
+    run.add_argument("--save-state", metavar="FILE.npz",
+                     help="after the run, save the chip's complete state to this .npz file "
+                          "(docs/checkpoint.md)")
+    run.add_argument("--resume", metavar="FILE.npz",
+                     help="continue from a state saved by --save-state with the same netlist "
+                          "and chip options; --ticks counts the ticks run from there")
+    run.add_argument("--force", action="store_true",
+                     help="overwrite --out / --plot / --save-state")
     run.add_argument("--quiet", action="store_true", help="no progress bar or report")
     run.add_argument("--calibrate", action="store_true",
                      help="voltage scales from a float reference run on the same input "
@@ -184,6 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 RUNS_THE_EMULATOR = ("demo", "run", "compare", "experiment", "throughput")
 
+# refusals of what the user gave (a file, a field, a value): exit code 2, as bad arguments.
+# What the hardware cannot hold (SpecError) or a strict overflow is exit code 1.
+REFUSED_INPUT = (NetlistError, NirError, ImageError, FrameworkError)
+
 
 def _note_first_compilation() -> None:
     """Say so on stderr when the compiled backend's kernel is not in numba's disk cache
@@ -216,12 +232,18 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into a reader that stopped early (e.g. head)
         sys.stderr.close()
         return 0
-    except UsageError as error:
-        print(f"neurochip: error: {error}", file=sys.stderr)
+    except (UsageError, *REFUSED_INPUT) as error:
+        print(f"neurochip: error: {_one_line(error)}", file=sys.stderr)
         return 2
     except (SpecError, RegisterOverflowError, ValueError, OSError) as error:
-        print(f"neurochip: {error}", file=sys.stderr)
+        print(f"neurochip: {_one_line(error)}", file=sys.stderr)
         return 1
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error) if not isinstance(error, OSError) or not error.filename else \
+        f"{error.filename}: {error.strerror or error}"
+    return " ".join(text.split())
 
 
 if __name__ == "__main__":

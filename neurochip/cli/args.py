@@ -26,9 +26,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 # ====================================================================== numbers
-def bounded(convert, what: str, *, above: float | None = None, at_least: float | None = None):
+MAX_COUNT = 2 ** 31 - 1     # the largest tick count, size or slot count a command takes
+MAX_CORES = 1 << 16         # the largest mesh (cores) a command builds
+
+
+def bounded(convert, what: str, *, above: float | None = None, at_least: float | None = None,
+            at_most: float | None = None):
     """An argparse type: ``convert(text)`` (``int`` or ``float``), finite and ``> above``
-    or ``>= at_least``; anything else is refused with "expected WHAT, got TEXT"."""
+    or ``>= at_least`` (and ``<= at_most``); anything else is refused with "expected
+    WHAT, got TEXT"."""
     def check(text: str):
         try:
             value = convert(text)
@@ -38,12 +44,14 @@ def bounded(convert, what: str, *, above: float | None = None, at_least: float |
                 or (above is not None and not value > above) \
                 or (at_least is not None and not value >= at_least):
             raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        if at_most is not None and value > at_most:
+            raise argparse.ArgumentTypeError(f"expected {what} up to {at_most}, got {text!r}")
         return value
     return check
 
 
-positive_int = bounded(int, "a positive integer", above=0)
-nonnegative_int = bounded(int, "an integer >= 0", at_least=0)
+positive_int = bounded(int, "a positive integer", above=0, at_most=MAX_COUNT)
+nonnegative_int = bounded(int, "an integer >= 0", at_least=0, at_most=MAX_COUNT)
 positive_float = bounded(float, "a positive number", above=0)
 nonnegative_float = bounded(float, "a number >= 0", at_least=0)
 
@@ -72,10 +80,14 @@ def duration_ms(text: str) -> float:
 
 def mesh(text: str) -> tuple[int, int]:
     """A mesh of cores, ``WIDTHxHEIGHT`` such as ``4x4``."""
-    match = re.fullmatch(r"(\d+)x(\d+)", text)
+    match = re.fullmatch(r"(\d{1,6})x(\d{1,6})", text)
     if not match or int(match.group(1)) < 1 or int(match.group(2)) < 1:
         raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 4x4, got {text!r}")
-    return int(match.group(1)), int(match.group(2))
+    width, height = int(match.group(1)), int(match.group(2))
+    if width * height > MAX_CORES:
+        raise argparse.ArgumentTypeError(f"expected a mesh of at most {MAX_CORES} cores, got "
+                                         f"{text!r} ({width * height} cores)")
+    return width, height
 
 
 # ====================================================================== files, names
@@ -85,6 +97,8 @@ def input_file(*suffixes: str):
         if suffixes and not text.lower().endswith(suffixes):
             raise argparse.ArgumentTypeError(
                 f"expected a {' or '.join(suffixes)} file, got {text!r}")
+        if os.path.isdir(text):
+            raise argparse.ArgumentTypeError(f"{text!r} is a folder, not a file")
         if not os.path.isfile(text):
             raise argparse.ArgumentTypeError(f"no such file: {text!r}")
         return text
@@ -129,7 +143,7 @@ def _items(text: str) -> list[str]:
 def int_list(text: str) -> list[int]:
     """Comma-separated integers, at least one: ``8,10,12``."""
     try:
-        values = [int(x) for x in text.split(",") if x.strip()]
+        values = [int(x) for x in text.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated integers such as 8,10,12, got {text!r}") from None

@@ -254,7 +254,8 @@ def _chip_spec_for(args):
 
     widths = {"v_bits": 16, "i_bits": 16, **DIALECT_PRESETS[args.dialect]}
     widths.update({name: value for name, value in (("v_bits", args.v_bits),
-                                                   ("i_bits", args.i_bits)) if value})
+                                                   ("i_bits", args.i_bits))
+                   if value is not None})
     try:
         core = roomy_core_spec(args.slots, args.mesh[0] * args.mesh[1],
                                **{**widths, "theta_bits": widths["v_bits"]})
@@ -335,7 +336,7 @@ def experiment_command(args) -> int:
 
 def inspect_command(args) -> int:
     """Each image field by field (``formats.image.describe.main``: a refused image is one
-    line on stderr and exit code 1, the other images still shown)."""
+    line on stderr and exit code 2, the other images still shown)."""
     from ..formats.image.describe import main as describe_images
 
     return describe_images(list(args.image))

@@ -142,7 +142,7 @@ def describe_image(data: bytes, source: str = "<bytes>", show: int = 6) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m neurochip.formats.image IMAGE...``: print each image's dump (exit 1 if one is
+    """``python -m neurochip.formats.image IMAGE...``: print each image's dump (exit 2 if one is
     refused)."""
     paths = sys.argv[1:] if argv is None else argv
     if not paths:
@@ -155,13 +155,13 @@ def main(argv: list[str] | None = None) -> int:
                 data = Path(name).read_bytes()
             except OSError as error:
                 print(f"{name}: cannot read: {error.strerror}", file=sys.stderr)
-                status = 1
+                status = 2
                 continue
             try:
                 print(("\n" if k else "") + describe_image(data, name))
             except ImageError as error:
                 print(error, file=sys.stderr)
-                status = 1
+                status = 2
     except BrokenPipeError:  # output piped into a reader that stopped early (e.g. head)
         sys.stderr.close()
     return status
