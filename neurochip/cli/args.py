@@ -105,6 +105,20 @@ def input_file(*suffixes: str):
     return check
 
 
+def check_output(path: str, *, force: bool) -> None:
+    """Before any work: ``path`` can be written -- not an existing file without
+    ``force``, not a folder, in a folder that exists and is writable."""
+    if os.path.isdir(path):
+        raise UsageError(f"{path} is a folder; name a file to write")
+    if os.path.exists(path) and not force:
+        raise UsageError(f"{path} exists; pass --force to overwrite it")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"{path}: no folder {folder} to write it in")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"{path}: the folder {folder} is not writable")
+
+
 def override(text: str) -> tuple[str, float]:
     """One table entry overridden: ``NAME=NUMBER``."""
     name, sep, value = text.partition("=")

@@ -13,7 +13,7 @@ from ..compiler.dialects import CURRENT_REGISTER
 from ..compiler.dialects import PRESETS as DIALECT_PRESETS
 from ..hardware.energy import PRESETS
 from ..hardware.spec import CoreSpec, SpecError
-from .args import UsageError
+from .args import UsageError, check_output
 
 
 def demo_command(args) -> int:
@@ -23,6 +23,7 @@ def demo_command(args) -> int:
     if os.path.exists(args.out) and not args.force:
         raise UsageError(f"{args.out} exists; pass --force to overwrite it or --out to "
                          f"choose another file")
+    check_output(args.out, force=True)
     try:
         spec = CoreSpec(n_slots=N_NEURONS, n_axons=N_INPUTS, synapse_words=1024,
                         v_bits=args.v_bits, i_bits=args.i_bits, rounding=args.rounding)
@@ -47,6 +48,7 @@ def throughput_command(args) -> int:
             if os.path.exists(args.plot + suffix) and not args.force:
                 raise UsageError(f"{args.plot + suffix} exists; pass --force to overwrite it "
                                  f"or choose another --plot prefix")
+            check_output(args.plot + suffix, force=True)
     preset = PRESETS[args.preset]
     try:
         timing = dataclasses.replace(preset.timing, **{k: int(v) for k, v in args.timing})
@@ -103,9 +105,10 @@ def report_warnings(args, warnings) -> None:
 
 
 def _refuse_existing(*paths, force: bool) -> None:
+    """Every output can be written (``args.check_output``), before any work starts."""
     for path in paths:
-        if path and os.path.exists(path) and not force:
-            raise UsageError(f"{path} exists; pass --force to overwrite it")
+        if path:
+            check_output(path, force=force)
 
 
 def run_command(args) -> int:
@@ -114,9 +117,10 @@ def run_command(args) -> int:
     from ..compiler.pipeline import float_run
     from ..formats.netlist import expand, load_netlist
 
-    _refuse_existing(args.out, args.plot, force=args.force)
+    _refuse_existing(args.out, args.plot, args.save_state, force=args.force)
     if args.out and not args.out.endswith(".npz"):
         raise UsageError(f"--out must name a .npz file, got {args.out!r}")
+    _check_state_options(args)
     nir = args.netlist.endswith(".nir")
     if nir:
         from .nir import prepare_from_args
@@ -125,7 +129,11 @@ def run_command(args) -> int:
     else:
         _refuse_nir_options(args)
         expanded = expand(load_netlist(args.netlist))
-    ticks = args.prepared.ticks if nir else (args.ticks or expanded.ticks)
+    ticks = args.prepared.ticks if nir else (
+        args.ticks or expanded.ticks - (args.resumed.tick if args.resumed else 0))
+    if args.resumed and ticks < 1:
+        raise UsageError(f"--resume {args.resume}: the netlist's {expanded.ticks} ticks are "
+                         f"done at tick {args.resumed.tick}; pass --ticks to run on")
     results: dict[str, np.ndarray] = {"dt": np.array(expanded.dt), "ticks": np.array(ticks)}
     if args.float and nir:
         from .nir import reference_from_args
@@ -153,6 +161,64 @@ def run_command(args) -> int:
         _raster(expanded, traces["spikes"], args.plot)
         print(f"plot: {os.path.abspath(args.plot)}")
     return 0
+
+
+def _check_state_options(args) -> None:
+    """``--save-state`` and ``--resume`` (docs/checkpoint.md), before anything runs: a
+    --save-state file that can be written, the --resume checkpoint read into
+    ``args.resumed`` (``None`` without --resume)."""
+    from ..hardware.checkpoint import Checkpoint, CheckpointError
+
+    args.resumed = None
+    given = [flag for flag, value in (("--save-state", args.save_state),
+                                      ("--resume", args.resume)) if value]
+    if given and args.float:
+        raise UsageError(f"{' and '.join(given)}: the float reference has no chip state")
+    if args.resume and args.netlist.endswith(".nir"):
+        raise UsageError("--resume is for netlists (.json/.toml); a NIR graph runs over "
+                         "its whole input")
+    if args.save_state:
+        if not args.save_state.endswith(".npz"):
+            raise UsageError(f"--save-state must name a .npz file, got {args.save_state!r}")
+        import tempfile
+
+        try:  # can the file be written? (a temporary file beside it, removed at once)
+            handle, probe = tempfile.mkstemp(
+                dir=os.path.dirname(os.path.abspath(args.save_state)), suffix=".npz")
+            os.close(handle)
+            os.unlink(probe)
+            if os.path.isdir(args.save_state):
+                raise IsADirectoryError(21, "is a directory")
+        except OSError as error:
+            raise UsageError(f"--save-state {args.save_state}: cannot write it "
+                             f"({error.strerror or error})") from None
+    if args.resume:
+        try:
+            args.resumed = Checkpoint.load(args.resume)
+        except CheckpointError as error:
+            raise UsageError(f"--resume {error}") from None
+
+
+def _restore_state(args, compiled) -> None:
+    """With --resume: the compiled network continues from the checkpoint (refused, one
+    line, when it is of another netlist or chip)."""
+    from ..hardware.checkpoint import CheckpointError
+
+    if args.resumed is None:
+        return
+    try:
+        compiled.restore(args.resumed)
+    except CheckpointError as error:
+        saved = args.resumed.meta.get("netlist")
+        origin = f" (saved by a run of {saved})" if saved else ""
+        why = str(error).removeprefix("checkpoint: ")
+        raise UsageError(f"--resume {args.resume}{origin}: {why}") from None
+
+
+def _save_state(args, compiled) -> None:
+    if args.save_state:
+        compiled.checkpoint(netlist=os.path.basename(args.netlist)).save(args.save_state)
+        print(f"state: {os.path.abspath(args.save_state)} (tick {compiled.chip.t})")
 
 
 def _refuse_nir_options(args) -> None:
@@ -215,11 +281,15 @@ def _emulate(args, expanded, ticks: int, results: dict) -> tuple[dict, dict, str
     if not args.quiet:
         print(compiled.report.format())
     report_warnings(args, compiled.report.warnings)
+    _restore_state(args, compiled)
     current = CURRENT_REGISTER[args.dialect]
     record = ("spikes", "v", current) + (("theta",) if args.dialect == "lif" else ())
     with bar(ticks, quiet=args.quiet, desc="run", unit="tick") as shown:
         recording = compiled.run(ticks, record=record, backend=args.backend,
                                  progress=to(shown))
+    _save_state(args, compiled)
+    if args.resumed is not None:
+        results["start_tick"] = np.array(recording.start_tick)
     report_warnings(args, run_warnings(compiled.report, recording, compiled.chip.spec.core,
                                        ("v", current)))
     scales = compiled.quantised.scales
@@ -275,6 +345,10 @@ def compile_command(args) -> int:
     if os.path.isdir(args.out) and os.listdir(args.out) and not args.force:
         raise UsageError(f"{args.out} exists and is not empty; pass --force to replace its "
                          f"images and report")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise UsageError(f"-o {args.out} is a file; name a folder for the images")
+    check_output(os.path.join(args.out, "manifest.json"), force=True) \
+        if os.path.isdir(args.out) else check_output(args.out, force=True)
     network, calibration = _network_to_compile(args, load_netlist)
     compiled = compile_netlist(network, _chip_spec_for(args),
                                partitioner=args.partitioner, dialect=args.dialect,

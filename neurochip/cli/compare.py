@@ -11,7 +11,7 @@ from ..hardware.spec import CoreSpec, SpecError
 from ..lab.compare import (DEFAULT_METRIC, DEFAULT_TAU, DEFAULT_WINDOW, REFERENCES,
                            SEARCH_METRICS, compare, expanded_network, format_table,
                            format_value, plot_comparison, smallest_passing, sweep)
-from .args import (UsageError, dialect_list, input_file, int_list, mesh, nonnegative_float,
+from .args import (UsageError, check_output, dialect_list, input_file, int_list, mesh, nonnegative_float,
                    nonnegative_int, positive_float, positive_int, rounding_list)
 
 
@@ -73,6 +73,7 @@ def compare_command(args, usage_error: type[Exception] | None = None) -> int:
             if os.path.exists(args.plot + suffix) and not args.force:
                 raise usage_error(f"{args.plot + suffix} exists; pass --force to overwrite it "
                                   f"or choose another --plot prefix")
+            check_output(args.plot + suffix, force=True)
     configs = _configs(args, usage_error)
     reference = None
     if args.netlist.endswith(".nir"):
