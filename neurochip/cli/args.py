@@ -105,14 +105,17 @@ def input_file(*suffixes: str):
     return check
 
 
-def check_output(path: str, *, force: bool) -> None:
+def check_output(path: str, *, force: bool, make_folder: bool = False) -> None:
     """Before any work: ``path`` can be written -- not an existing file without
-    ``force``, not a folder, in a folder that exists and is writable."""
+    ``force``, not a folder, in a folder that exists (or, with ``make_folder``, can be
+    made in the nearest existing one) and is writable."""
     if os.path.isdir(path):
         raise UsageError(f"{path} is a folder; name a file to write")
     if os.path.exists(path) and not force:
         raise UsageError(f"{path} exists; pass --force to overwrite it")
     folder = os.path.dirname(os.path.abspath(path))
+    while make_folder and not os.path.exists(folder) and os.path.dirname(folder) != folder:
+        folder = os.path.dirname(folder)
     if not os.path.isdir(folder):
         raise UsageError(f"{path}: no folder {folder} to write it in")
     if not os.access(folder, os.W_OK):

@@ -104,11 +104,11 @@ def report_warnings(args, warnings) -> None:
     args.warned = getattr(args, "warned", 0) + len(warnings)
 
 
-def _refuse_existing(*paths, force: bool) -> None:
+def _refuse_existing(*paths, force: bool, make_folder: bool = False) -> None:
     """Every output can be written (``args.check_output``), before any work starts."""
     for path in paths:
         if path:
-            check_output(path, force=force)
+            check_output(path, force=force, make_folder=make_folder)
 
 
 def run_command(args) -> int:
@@ -164,9 +164,9 @@ def run_command(args) -> int:
 
 
 def _check_state_options(args) -> None:
-    """``--save-state`` and ``--resume`` (docs/checkpoint.md), before anything runs: a
-    --save-state file that can be written, the --resume checkpoint read into
-    ``args.resumed`` (``None`` without --resume)."""
+    """``--save-state`` and ``--resume`` (docs/checkpoint.md), before anything runs (that
+    the --save-state file can be written is ``_refuse_existing``'s check): the --resume
+    checkpoint is read into ``args.resumed`` (``None`` without --resume)."""
     from ..hardware.checkpoint import Checkpoint, CheckpointError
 
     args.resumed = None
@@ -177,21 +177,8 @@ def _check_state_options(args) -> None:
     if args.resume and args.netlist.endswith(".nir"):
         raise UsageError("--resume is for netlists (.json/.toml); a NIR graph runs over "
                          "its whole input")
-    if args.save_state:
-        if not args.save_state.endswith(".npz"):
-            raise UsageError(f"--save-state must name a .npz file, got {args.save_state!r}")
-        import tempfile
-
-        try:  # can the file be written? (a temporary file beside it, removed at once)
-            handle, probe = tempfile.mkstemp(
-                dir=os.path.dirname(os.path.abspath(args.save_state)), suffix=".npz")
-            os.close(handle)
-            os.unlink(probe)
-            if os.path.isdir(args.save_state):
-                raise IsADirectoryError(21, "is a directory")
-        except OSError as error:
-            raise UsageError(f"--save-state {args.save_state}: cannot write it "
-                             f"({error.strerror or error})") from None
+    if args.save_state and not args.save_state.endswith(".npz"):
+        raise UsageError(f"--save-state must name a .npz file, got {args.save_state!r}")
     if args.resume:
         try:
             args.resumed = Checkpoint.load(args.resume)
@@ -398,7 +385,8 @@ def experiment_command(args) -> int:
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise UsageError(f"--out {args.out} is not a folder")
     names = list(EXPERIMENTS) if args.name == "all" else [args.name]
-    _refuse_existing(*(output_path(name, args.out) for name in names), force=args.force)
+    _refuse_existing(*(output_path(name, args.out) for name in names), force=args.force,
+                     make_folder=True)
     from ..lab.progress import bar
     with bar(len(names), quiet=args.quiet, desc="experiment", unit="experiment") as shown:
         for name in names:
