@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help()
-            return 2
+            raise UsageError(f"name a command: {', '.join(COMMANDS)}")
         if args.command in RUNS_THE_EMULATOR and not getattr(args, "quiet", False) \
                 and getattr(args, "backend", None) != "numpy":
             _note_first_compilation()
