@@ -5,8 +5,9 @@ One subpackage per model: ``kernel`` (the integer program of one tick), ``refere
 values, with the error it made) and, where theory gives one, ``analytic``.
 """
 
+from .base import register
 from .lif import LIF
 from .loihi import LOIHI
 from .xylo import XYLO
 
-MODELS = {LIF.name: LIF, LOIHI.name: LOIHI, XYLO.name: XYLO}
+MODELS = register(LIF, LOIHI, XYLO)  # registered models pickle by name

@@ -10,11 +10,23 @@ implements it), and ``spec`` is any object with the width attributes a model rea
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, fields
+from functools import lru_cache, partial
 from typing import Any, Callable, Protocol
 
 import numpy as np
+
+
+def no_compiled() -> None:
+    """``FirmwareModel.load_compiled`` of a model without a compiled twin (a module-level
+    function, not a lambda, so that models and the chips holding them pickle)."""
+    return None
+
+
+def compiled_loader(package: str) -> Callable[[], "CompiledModel | None"]:
+    """``load_compiled`` for a model whose twin is ``<package>.compiled``: a picklable
+    ``partial`` of ``compiled_twin``."""
+    return partial(compiled_twin, package)
 
 
 class Arithmetic(Protocol):
@@ -157,7 +169,7 @@ class FirmwareModel:
     step: Callable[..., tuple[Any, np.ndarray]]
     param_formats: Callable[[Any], dict[str, FieldFormat]]
     idle: Callable[[Any, Any, np.ndarray, np.ndarray], np.ndarray]
-    load_compiled: Callable[[], "CompiledModel | None"] = lambda: None
+    load_compiled: Callable[[], "CompiledModel | None"] = no_compiled
     registers: Callable[[Any], dict[str, RegisterFormat]] | None = None
     targets: int = 1
     accumulation: str = "wide"
@@ -167,6 +179,29 @@ class FirmwareModel:
     @property
     def compiled(self) -> "CompiledModel | None":
         return self.load_compiled()
+
+    def __reduce__(self):
+        """A registered model (``register``, as ``firmware_models.MODELS`` are) pickles
+        by its name, so an unpickled chip runs the very same model object; any other by
+        its fields (which must be picklable: module-level functions, ``compiled_loader``)."""
+        if _REGISTERED.get(self.name) is self:
+            return registered_model, (self.name,)
+        return type(self), tuple(getattr(self, f.name) for f in fields(self))
+
+
+_REGISTERED: dict[str, FirmwareModel] = {}
+
+
+def register(*models: FirmwareModel) -> dict[str, FirmwareModel]:
+    """Register ``models`` (they then pickle by name); returns them by name."""
+    for model in models:
+        _REGISTERED[model.name] = model
+    return {model.name: model for model in models}
+
+
+def registered_model(name: str) -> FirmwareModel:
+    """The registered model ``name`` (what a pickled registered model becomes)."""
+    return _REGISTERED[name]
 
 
 @dataclass(frozen=True)

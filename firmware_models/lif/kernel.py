@@ -35,7 +35,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ..base import Arithmetic, FieldFormat, FirmwareModel, compiled_twin
+from ..base import Arithmetic, FieldFormat, FirmwareModel, compiled_loader
 from ..records import SlotRecord, int_fields
 
 RESET_MODES = ("value", "subtract", "none")
@@ -223,5 +223,5 @@ LIF = FirmwareModel(
     step=lif_step,
     param_formats=param_formats,
     idle=is_idle,
-    load_compiled=lambda: compiled_twin(__package__),
+    load_compiled=compiled_loader(__package__),
 )

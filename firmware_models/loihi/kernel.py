@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..base import Arithmetic, FieldFormat, FirmwareModel, RegisterFormat, compiled_twin
+from ..base import Arithmetic, FieldFormat, FirmwareModel, RegisterFormat, compiled_loader
 from ..records import SlotRecord, int_fields
 
 DECAY_UNITY = 4096   # Lava's decay_unity: decays are fractions of 2^12
@@ -121,5 +121,5 @@ LOIHI = FirmwareModel(
     param_formats=param_formats,
     idle=is_idle,
     registers=registers,
-    load_compiled=lambda: compiled_twin(__package__),
+    load_compiled=compiled_loader(__package__),
 )

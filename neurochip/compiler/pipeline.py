@@ -21,12 +21,14 @@ dc and step currents are added to the bias registers, rewritten at each step's t
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from firmware_models.lif.quantiser import QuantisedLif, quantise_weights_per_group
 
+from ..hardware.checkpoint import Checkpoint
 from ..hardware.chip import Chip, ChipSpec
 from .calibration import Calibration, register_zero, scale_floors
 from .dialects import DEFAULT_DIALECT, dialect_model, dialect_quantiser
@@ -35,6 +37,7 @@ from .partition import PARTITIONERS, greedy_partition, inter_core_entries, seque
 from .placement import InputMap, Network, neuron_slots, place
 from .report import CompileReport, CoreUse
 from ..formats.netlist import ExpandedNetwork, Netlist, expand
+from ..formats.limits import over_budget
 from ..hardware.spec import CoreSpec, SpecError
 
 __all__ = ["PARTITIONERS", "Calibration", "CompileReport", "CompiledNetwork", "CoreUse", "compile_netlist",
@@ -70,16 +73,17 @@ class CompiledNetwork:
     network: Network = field(repr=False)
     dialect: str = DEFAULT_DIALECT
 
-    def inputs(self, ticks: int) -> np.ndarray:
-        """The chip's input array (ticks × axons) for the netlist's input events."""
+    def inputs(self, ticks: int, start: int = 0) -> np.ndarray:
+        """The chip's input array (ticks × axons) for the netlist's input events of ticks
+        ``start .. start + ticks - 1``."""
         tick, channel = self.input_events
-        keep = tick < ticks
+        keep = (tick >= start) & (tick < start + ticks)
         counts = np.zeros((ticks, self.network.n_inputs), dtype=np.int64)
-        np.add.at(counts, (tick[keep], channel[keep]), 1)
+        np.add.at(counts, (tick[keep] - start, channel[keep]), 1)
         limit = self.chip.model.max_input_events
         if limit is not None and counts.size and counts.max() > limit:
             k, c = (int(i) for i in np.argwhere(counts > limit)[0])
-            raise SpecError(f"tick {k}: input channel {c} (neuron "
+            raise SpecError(f"tick {start + k}: input channel {c} (neuron "
                             f"{int(self.network.input_post[c])}) carries {int(counts[k, c])} "
                             f"events, the {self.chip.model.name} dialect takes at most "
                             f"{limit} per channel and tick")
@@ -87,37 +91,65 @@ class CompiledNetwork:
 
     def run(self, ticks: int | None = None, record: tuple[str, ...] = ("spikes", "v"),
             backend: str | None = None, progress=None, timing: bool = False) -> Recording:
-        """Run from the chip's current tick; records every neuron in netlist order.
+        """Run ``ticks`` ticks from the chip's current tick (by default to the end of the
+        netlist's duration); records every neuron in netlist order.
 
-        Bias registers are rewritten at every dc/step boundary. ``progress(k)`` (if
-        given) is called with the number of ticks done after each segment. With
-        ``timing``, ``Recording.timing`` has the chip's timing of every tick.
+        The netlist's input events and bias schedule are in absolute ticks: a run from
+        tick ``t`` (after an earlier run, or a ``restore``) gets the inputs of ticks
+        ``t ..``. Bias registers are rewritten at every dc/step boundary.
+        ``progress(k)`` (if given) is called with the number of ticks done after each
+        segment. With ``timing``, ``Recording.timing`` has the chip's timing of every tick.
         """
-        ticks = self.expanded.ticks if ticks is None else ticks
-        inputs = self.inputs(ticks)
-        starts, biases = self.bias_schedule
-        bounds = sorted({0, ticks, *[int(s) for s in starts if 0 < s < ticks]})
-        # run in segments so a progress bar can move on long runs
-        chunk = 1000
-        cuts = sorted(set(bounds) | set(range(0, ticks, chunk)) | {ticks})
+        start = self.chip.t
+        ticks = max(self.expanded.ticks - start, 0) if ticks is None else ticks
+        inputs = self.inputs(ticks, start)
+        starts, _ = self.bias_schedule
+        end = start + ticks
+        # run in segments at bias boundaries, and every 1000 ticks for a progress bar
+        cuts = sorted({start, end, *[int(s) for s in starts if start < s < end],
+                       *range(start, end, 1000)})
         pieces = []
         for a, b in zip(cuts[:-1], cuts[1:]):
-            segment = int(np.searchsorted(starts, a, side="right") - 1)
-            bias = biases[max(segment, 0)]
-            params = self.chip.engine.params
-            global_bias = params.bias.copy()
-            global_bias[self.slot_of] = bias
-            self.chip.engine.params = dialect_quantiser(self.dialect).with_bias(
-                params, global_bias)
-            pieces.append(self.chip.run(b - a, inputs[a:b], record, timing=timing,
-                                        backend=backend))
+            self._apply_bias(a)
+            pieces.append(self.chip.run(b - a, inputs[a - start:b - start], record,
+                                        timing=timing, backend=backend))
             if progress is not None:
-                progress(b)
+                progress(b - start)
         order = self.slot_of
         traces = {name: np.concatenate([p.traces[name] for p in pieces])[:, order]
+                  if pieces else np.zeros((0, order.size), bool if name == "spikes"
+                                          else np.int64)
                   for name in record}
-        return Recording(pieces[0].start_tick if pieces else self.chip.t, traces,
-                         self.chip.overflow_counts, [t for p in pieces for t in p.timing])
+        return Recording(start, traces, self.chip.overflow_counts,
+                         [t for p in pieces for t in p.timing])
+
+    def _apply_bias(self, tick: int) -> None:
+        """Write the bias registers of the schedule segment holding ``tick``."""
+        starts, biases = self.bias_schedule
+        segment = int(np.searchsorted(starts, tick, side="right") - 1)
+        params = self.chip.engine.params
+        global_bias = params.bias.copy()
+        global_bias[self.slot_of] = biases[max(segment, 0)]
+        self.chip.engine.params = dialect_quantiser(self.dialect).with_bias(params,
+                                                                             global_bias)
+
+    def checkpoint(self, **meta: str) -> Checkpoint:
+        """The chip's complete state now (``Chip.checkpoint``)."""
+        return self.chip.checkpoint(**meta)
+
+    def restore(self, checkpoint: Checkpoint | str | os.PathLike) -> None:
+        """Continue from a checkpoint of this network on this chip: the bias registers
+        are those of its last tick, as in the run it was taken from, and then
+        ``Chip.restore`` (refused when the checkpoint is of another configuration)."""
+        if not isinstance(checkpoint, Checkpoint):
+            checkpoint = Checkpoint.load(checkpoint)
+        params = self.chip.engine.params
+        self._apply_bias(max(checkpoint.tick - 1, 0))
+        try:
+            self.chip.restore(checkpoint)
+        except SpecError:
+            self.chip.engine.params = params
+            raise
 
 
 # ====================================================================== compiling
@@ -150,7 +182,7 @@ def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
         if calibration != "float":
             raise SpecError(f"calibration must be a Calibration or 'float', got "
                             f"{calibration!r}")
-        calibration = Calibration.from_run(float_run(ex))
+        calibration = Calibration.from_run(float_run(ex, record=("V", "I_syn")))
     shifted = _shift_zero(ex) if dialect == "lif" else ex
     starts, total_current = _bias_schedule(shifted)
     channel_neuron, channel_weight, event_channel = _input_channels(ex)
@@ -289,14 +321,31 @@ def _quantise_synapses(ex: ExpandedNetwork, dq, q: QuantisedLif, core_spec: Core
                                         [ex.slice(name) for name in ex.names], core_spec)
     else:
         qw = dq.quantise_weights(all_weights, lsb, core_spec)
-    delay_ticks = np.maximum(ex.delay_ticks(), 1)
-    delays_rounded = int(np.count_nonzero(np.abs(ex.delay / ex.dt - delay_ticks) > 1e-9))
-    if delay_ticks.size and delay_ticks.max() > core_spec.max_delay:
-        s = int(np.argmax(delay_ticks))
+    ticks = np.rint(ex.delay / ex.dt)
+    if ticks.size and not np.max(ticks) <= core_spec.max_delay:   # before any int cast
+        s = int(np.argmax(np.where(np.isfinite(ticks), ticks, np.inf)))
         raise SpecError(f"synapse {s} (neuron {int(ex.pre[s])} -> {int(ex.post[s])}): delay "
-                        f"{ex.delay[s]:g} s is {int(delay_ticks[s])} ticks, beyond the "
+                        f"{ex.delay[s]:g} s is {ticks[s]:g} ticks, beyond the "
                         f"{core_spec.delay_bits}-bit delay field (max {core_spec.max_delay})")
+    delay_ticks = _delay_ticks(ex)
+    delays_rounded = int(np.count_nonzero(np.abs(ex.delay / ex.dt - delay_ticks) > 1e-9))
     return qw, delay_ticks, delays_rounded
+
+
+MAX_DELAY_TICKS = 2 ** 31 - 1   # the longest delay a run can have (netlist.MAX_COUNT)
+
+
+def _delay_ticks(ex: ExpandedNetwork) -> np.ndarray:
+    """Every synapse's delay in whole ticks, at least 1, as int64; a delay that is not
+    finite or beyond ``MAX_DELAY_TICKS`` is refused by synapse before the cast (which
+    would wrap it into a short delay)."""
+    ticks = np.rint(ex.delay / ex.dt)
+    if ticks.size and not np.all(ticks <= MAX_DELAY_TICKS):
+        s = int(np.argmax(~(ticks <= MAX_DELAY_TICKS)))
+        raise SpecError(f"synapse {s} (neuron {int(ex.pre[s])} -> {int(ex.post[s])}): delay "
+                        f"{ex.delay[s]:g} s is {ticks[s]:g} ticks, beyond "
+                        f"{MAX_DELAY_TICKS} ticks")
+    return np.maximum(ticks.astype(np.int64), 1)
 
 
 def _partition(net: Network, n: int, spec: ChipSpec, partitioner: str, seed: int
@@ -332,27 +381,81 @@ def _core_uses(chip: Chip, n_cores: int) -> tuple[CoreUse, ...]:
 
 
 # ====================================================================== float reference, inputs
-def float_run(ex: ExpandedNetwork, ticks: int | None = None, seed: int | None = None):
+def _event_rows(ex: ExpandedNetwork, ticks: int):
+    """Tick ``k``'s input jumps (A per neuron), as ``ex.input_jumps()[k]`` (the same sums
+    in the same order) without the ``(ticks, n)`` array."""
+    bounds = np.searchsorted(ex.event_tick, np.arange(ticks + 1))
+
+    def row(k):
+        out = np.zeros(ex.n)
+        a, b = bounds[k], bounds[k + 1]
+        if b > a:
+            np.add.at(out, ex.event_neuron[a:b], ex.event_weight[a:b])
+        return out
+    return row
+
+
+def _current_rows(ex: ExpandedNetwork):
+    """Tick ``k``'s external current (A per neuron), as ``ex.current()[k]`` (the same
+    sums in the same order), one row per segment between step boundaries."""
+    cache: dict[str, object] = {"segment": None, "row": None}
+    edges = np.unique(np.concatenate([[0], *[src.start_ticks for src in ex.currents]]))
+
+    def row(k):
+        segment = int(np.searchsorted(edges, k, side="right"))
+        if segment != cache["segment"]:
+            out = np.zeros(ex.n)
+            for src in ex.currents:
+                step = int(np.searchsorted(src.start_ticks, k, side="right")) - 1
+                if step >= 0:
+                    out[src.neurons] += src.amplitudes[step]
+            cache.update(segment=segment, row=out)
+        return cache["row"]
+    return row
+
+
+FLOAT_RECORD = ("V", "I_syn", "Theta", "spikes")
+
+
+def float_run(ex: ExpandedNetwork, ticks: int | None = None, seed: int | None = None,
+              record: tuple[str, ...] = FLOAT_RECORD):
     """The netlist on the float reference (``reference.simulate``), recurrence included:
     a spike in tick ``k`` adds its synapses' weights to the current in tick
-    ``k + delay`` (delays rounded to whole ticks, at least 1, as on the chip)."""
+    ``k + delay`` (delays rounded to whole ticks, at least 1, as on the chip).
+
+    Only ``record`` (of ``V``, ``I_syn``, ``Theta``, ``spikes``) is allocated over the
+    run; inputs are made tick by tick and delayed spikes kept in a ring as long as the
+    longest delay. The run is refused (``SpecError``) when what it records exceeds the
+    memory budget (``NEUROCHIP_MEMORY_BUDGET``)."""
     from firmware_models.lif.reference import simulate
 
     ticks = ex.ticks if ticks is None else ticks
+    if isinstance(ticks, bool) or int(ticks) != ticks or not 0 <= ticks <= ex.ticks:
+        raise SpecError(f"float run: ticks must be an integer in 0..{ex.ticks} (the "
+                        f"netlist's run), got {ticks!r}")
+    per_sample = sum(1 if name == "spikes" else 8 for name in record)
+    problem = over_budget(float(ticks) * ex.n * per_sample + 64.0 * ex.n,
+                          f"the float run ({ticks} ticks x {ex.n} neurons, recording "
+                          f"{', '.join(record)})")
+    if problem:
+        raise SpecError(problem)
     order = np.argsort(ex.pre, kind="stable")
     pre_start = np.concatenate([[0], np.cumsum(np.bincount(ex.pre, minlength=ex.n))])
     post, weight = ex.post[order], ex.weight[order]
-    delay = np.maximum(ex.delay_ticks(), 1)[order]
+    delay = _delay_ticks(ex)[order]
+    horizon = int(delay.max(initial=0)) + 1
 
     def feedback(k, fired, future):
         from ..hardware.synapses import row_words
         synapses, _ = row_words(pre_start, np.flatnonzero(fired))
         arrive = k + delay[synapses]
         keep = arrive < ticks
-        np.add.at(future, (arrive[keep], post[synapses][keep]), weight[synapses][keep])
+        np.add.at(future, (arrive[keep] % future.shape[0], post[synapses][keep]),
+                  weight[synapses][keep])
 
-    return simulate(ex.params, ex.dt, ticks, n=ex.n, syn_input=ex.input_jumps()[:ticks],
-                    I_ext=ex.current()[:ticks], seed=seed, feedback=feedback)
+    return simulate(ex.params, ex.dt, ticks, n=ex.n, syn_input=_event_rows(ex, ticks),
+                    I_ext=_current_rows(ex), seed=seed, feedback=feedback, record=record,
+                    horizon=horizon)
 
 
 def with_input_events(ex: ExpandedNetwork, channel: np.ndarray, post: np.ndarray,

@@ -13,6 +13,7 @@ tick, the cycle each core ends each phase and each packet's injection and arriva
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, fields
 from typing import Sequence
 
@@ -21,6 +22,7 @@ import numpy as np
 from firmware_models.base import FirmwareModel
 from firmware_models import MODELS
 
+from .checkpoint import Checkpoint, capture, restore
 from .validation import DEFAULT_LFSR_SEED, validate_core
 from .engine import Activity, Engine, Layout, Recording
 from .routing import RoutingTable
@@ -163,6 +165,16 @@ class Chip:
     @property
     def overflow_counts(self) -> dict[str, int]:
         return self.engine.overflow_counts
+
+    def checkpoint(self, **meta: str) -> Checkpoint:
+        """The chip's complete state now: registers, tick, pending events, LFSR lanes,
+        overflow counts (``hardware.checkpoint``; ``meta``: free text kept with it)."""
+        return capture(self.engine, self.spec, "Chip", meta)
+
+    def restore(self, checkpoint: Checkpoint | str | os.PathLike) -> None:
+        """Continue from ``checkpoint`` (or the checkpoint file at that path), which must
+        come from a chip of this configuration: refused otherwise, naming what differs."""
+        restore(self.engine, checkpoint, self.spec, "Chip")
 
     # ----------------------------------------------------------------- running
     def inject(self, core: int, axons, tick: int, counts=1) -> None:

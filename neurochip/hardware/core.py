@@ -8,11 +8,14 @@ and slot.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from firmware_models import MODELS
 from firmware_models.base import FirmwareModel
 
+from .checkpoint import Checkpoint, capture, restore
 from .engine import Engine, Layout, Recording
 from .routing import RoutingTable
 from .spec import CoreSpec, SpecError
@@ -77,6 +80,16 @@ class Core:
     def lfsr(self):
         """The noise generator (``next_words()``), or ``None`` when no slot uses noise."""
         return self.engine.noise
+
+    def checkpoint(self, **meta: str) -> Checkpoint:
+        """The core's complete state now (``hardware.checkpoint``; ``meta``: free text
+        kept with it)."""
+        return capture(self.engine, self.spec, "Core", meta)
+
+    def restore(self, checkpoint: Checkpoint | str | os.PathLike) -> None:
+        """Continue from ``checkpoint`` (or the checkpoint file at that path), which must
+        come from a core of this configuration: refused otherwise, naming what differs."""
+        restore(self.engine, checkpoint, self.spec, "Core")
 
     def inject(self, axons, tick: int, counts=1) -> None:
         """Schedule external events on ``axons`` arriving at absolute ``tick``."""

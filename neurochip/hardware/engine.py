@@ -161,6 +161,7 @@ class Engine:
             if not isinstance(seed, (int, np.integer)) or not 0 < seed < (1 << 32):
                 raise SpecError(f"core {int(layout.core_ids[index])}: lfsr_seed must be in "
                                 f"1..2**32-1 (zero locks the LFSR), got {seed!r}")
+        self.lfsr_seeds = tuple(int(seed) for seed in lfsr_seeds)  # for checkpoints
         self.arith = Arithmetic(model_registers(model, spec), spec.overflow, spec.rounding,
                                 spec.overflow_check, locate=layout.locate)
         self._state = model.state_type.zeros(params.n)

@@ -103,6 +103,11 @@ def register_range(fmt) -> tuple[int, int]:
     return fmt.range if hasattr(fmt, "range") else value_range(fmt.bits, fmt.signed)
 
 
+def _single_core(index) -> tuple[int, int]:
+    """``Arithmetic.locate`` when none is given: every element is a slot of core 0."""
+    return 0, int(index)
+
+
 class Arithmetic:
     """The datapath a core hands its firmware model: shifts and register writes.
 
@@ -127,7 +132,7 @@ class Arithmetic:
         self.overflow = overflow
         self.rounding = rounding
         self.overflow_check = overflow_check
-        self.locate = locate or (lambda index: (0, int(index)))
+        self.locate = locate or _single_core
         self.tick = 0
         self.counts = {name: 0 for name in self.registers}
         self._ranges = {name: register_range(f) for name, f in self.registers.items()}

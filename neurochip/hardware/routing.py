@@ -109,3 +109,44 @@ class AxonBuffer:
         if not row:
             return np.zeros(0, dtype=np.int64)
         return row[0] if len(row) == 1 else np.concatenate(row)
+
+    def pending(self, now: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every pending event, canonically: ``(tick, axon, count)`` sorted by arrival
+        tick (absolute, ``now .. now + depth - 1``) then axon, one entry per pair.
+
+        The events of a row are a multiset (delivery sums them, in-order accumulation
+        sorts them), so this is the buffer's whole content, whatever order it was
+        filled in."""
+        sizes = [sum(part.size for part in row) for row in self._rows]
+        if not any(sizes):
+            empty = np.zeros(0, np.int64)
+            return empty, empty.copy(), empty.copy()
+        arrival = now + (np.arange(self.depth) - now) % self.depth
+        ticks = np.repeat(arrival, sizes)
+        axons = np.concatenate([part for row in self._rows for part in row]).astype(np.int64)
+        keys, counts = np.unique((ticks - now) * self.n_axons + axons, return_counts=True)
+        return now + keys // self.n_axons, keys % self.n_axons, counts.astype(np.int64)
+
+    def replace_pending(self, now: int, ticks, axons, counts) -> None:
+        """Make ``(tick, axon, count)`` (as ``pending`` gives them) the buffer's only
+        events; refuses arrival ticks outside ``now .. now + depth - 1``, axons outside the
+        buffer and counts below 1, changing nothing then."""
+        ticks, axons, counts = (np.asarray(a, np.int64).ravel() for a in (ticks, axons, counts))
+        if not ticks.size == axons.size == counts.size:
+            raise SpecError(f"pending events: {ticks.size} ticks, {axons.size} axons and "
+                            f"{counts.size} counts")
+        for name, values, lo, hi in (("tick", ticks, now, now + self.depth - 1),
+                                     ("axon", axons, 0, self.n_axons - 1),
+                                     ("count", counts, 1, np.iinfo(np.int64).max)):
+            bad = values[(values < lo) | (values > hi)]
+            if bad.size:
+                raise SpecError(f"pending event {name} {int(bad[0])} outside {lo}..{hi}")
+        rows: list[list[np.ndarray]] = [[] for _ in range(self.depth)]
+        order = np.argsort(ticks, kind="stable")
+        ticks, axons, counts = ticks[order], axons[order], counts[order]
+        cuts = np.flatnonzero(np.diff(ticks)) + 1
+        for tick, axon, count in zip(np.split(ticks, cuts), np.split(axons, cuts),
+                                     np.split(counts, cuts)):
+            if tick.size:
+                rows[int(tick[0]) % self.depth] = [np.repeat(axon, count)]
+        self._rows = rows
