@@ -125,8 +125,15 @@ class Activity:
     entries: np.ndarray        # global routing entries sent, in slot then entry order
 
 
+# at most 2^31 - 1 events on one axon, and in all, per tick: with weights below 2^30
+# (a 16-bit mantissa shifted by at most 15) no sum of them can leave the int64 accumulator
+MAX_EVENTS = 2 ** 31 - 1
+MAX_TICKS = 2 ** 31 - 1
+
+
 def check_event_counts(counts, where: str) -> np.ndarray:
-    """Event counts must be non-negative integers: refuse anything else, naming it."""
+    """Event counts must be whole numbers in 0..``MAX_EVENTS``: refuse anything else,
+    naming it (the same refusal whichever backend runs them)."""
     array = np.asarray(counts)
     if array.dtype.kind == "b":
         return array.astype(np.int64)
@@ -136,10 +143,26 @@ def check_event_counts(counts, where: str) -> np.ndarray:
             raise SpecError(f"{where}: event counts must be whole numbers, got {bad!r}")
     elif array.dtype.kind not in "iu":
         raise SpecError(f"{where}: event counts must be integers, got dtype {array.dtype}")
+    if array.size and array.max() > MAX_EVENTS:
+        raise SpecError(f"{where}: at most {MAX_EVENTS} events per axon and tick, got "
+                        f"{_count_text(array.max())}")
     array = array.astype(np.int64)
     if array.size and array.min() < 0:
         raise SpecError(f"{where}: event counts must be >= 0, got {int(array.min())}")
     return array
+
+
+def _count_text(value) -> str:
+    value = float(value) if np.asarray(value).dtype.kind == "f" else int(value)
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def check_ticks(ticks) -> int:
+    """A number of ticks: a whole number in 0..``MAX_TICKS`` (not a bool, not a string)."""
+    if isinstance(ticks, (bool, np.bool_)) or not isinstance(ticks, (int, np.integer)) \
+            or not 0 <= ticks <= MAX_TICKS:
+        raise SpecError(f"ticks must be a whole number in 0..{MAX_TICKS}, got {ticks!r}")
+    return int(ticks)
 
 
 class Engine:
@@ -263,6 +286,7 @@ class Engine:
         to ``Recording.timing``. ``on_tick`` sees each tick's ``Activity`` (numpy backend
         only: a per-tick Python callback).
         """
+        ticks = check_ticks(ticks)
         backend = resolve_backend(backend, self.model)
         if on_tick is not None and backend == "compiled":
             raise SpecError("a per-tick callback (on_tick) needs backend='numpy'")
@@ -275,6 +299,11 @@ class Engine:
                 raise SpecError(f"inputs have shape {np.shape(inputs)}, expected "
                                 f"({ticks}, {self.buffer.n_axons}) (ticks × axons)")
             inputs = check_event_counts(inputs, "inputs")
+            per_tick = inputs.sum(axis=1, dtype=np.float64) if inputs.size else inputs
+            if inputs.size and per_tick.max() > MAX_EVENTS:
+                k = int(np.argmax(per_tick > MAX_EVENTS))
+                raise SpecError(f"inputs: at most {MAX_EVENTS} events per tick, got "
+                                f"{_count_text(per_tick[k])} in tick {k}")
             input_ticks, input_axons = np.nonzero(inputs)
             input_counts = inputs[input_ticks, input_axons]
         else:
