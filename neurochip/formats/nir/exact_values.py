@@ -53,12 +53,15 @@ def _adopt(node: _Node, pop: dict, dc: dict, name: str, warnings: list) -> None:
         b = np.broadcast_to(np.asarray(b, dtype=float), (size,))
         return np.allclose(a, b, rtol=1e-9, atol=0)
 
-    ok = all(close(exact[k], params[k]) for k in _EXACT_KEYS)
     here = dc.get(name)
-    if stored_dc is None:
-        ok &= here is None
-    else:
-        ok &= here is not None and close(stored_dc, here)
+    try:
+        ok = all(close(exact[k], params[k]) for k in _EXACT_KEYS)
+        if stored_dc is None:
+            ok &= here is None
+        else:
+            ok &= here is not None and close(stored_dc, here)
+    except (ValueError, TypeError, OverflowError):
+        ok = False
     if not ok:
         warnings.append(f"node {name!r}: {EXPORTER} metadata disagrees with the NIR fields; "
                         f"fields used")

@@ -10,9 +10,14 @@ import numpy as np
 
 from firmware_models.lif.reference import simulate
 
+from ..limits import over_budget
 from ..netlist import expand
 from .constants import NON_SPIKING
+from .errors import NirError
 from .network import NirNetwork
+
+
+RUN_BYTES = 48.0     # per tick and neuron: spikes, V, I_syn, input jumps, currents
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,6 +68,16 @@ class FloatRun:
             else flat
 
 
+def _check_budget(network: NirNetwork, ticks: int, n: int, ring: int) -> None:
+    """Refuse a run whose arrays (``RUN_BYTES`` per tick and neuron, a ring of ``ring``
+    ticks of delays) exceed the memory budget, before any is allocated."""
+    why = over_budget(n * (ticks * RUN_BYTES + ring * 8.0),
+                      f"run_float over {ticks} ticks x {n} neurons (delays of up to {ring} "
+                      f"ticks)")
+    if why:
+        raise NirError(network.source, "", why)
+
+
 def run_float(network: NirNetwork, inputs) -> FloatRun:
     """Run the float reference of a loaded graph, tick by tick.
 
@@ -77,16 +92,21 @@ def run_float(network: NirNetwork, inputs) -> FloatRun:
     """
     x = network.input_array(inputs)
     ticks = x.shape[0]
-    ex = expand(network.netlist_for(ticks))
+    _check_budget(network, ticks, network.netlist.n, 1)
+    try:
+        ex = expand(network.netlist_for(ticks))
+    except ValueError as e:              # the netlist's own budget (recordings, inputs)
+        raise NirError(network.source, "", f"run_float over {ticks} ticks: {e}") from None
     n, dt = ex.n, ex.dt
     q = ex.params.broadcast(n)
     if np.any(np.rint(q.T_ref / dt) > 0) or np.any(q.sigma > 0):
         raise ValueError("run_float carries no refractory counter and no noise: the netlist "
                          "needs T_ref < dt/2 and sigma = 0")
-    jumps = network.input_jumps(x)
-    current = ex.current() if ex.currents else None
     d = ex.delay_ticks()
     L = int(d.max()) + 1 if d.size else 2
+    _check_budget(network, ticks, n, L)
+    jumps = network.input_jumps(x)
+    current = ex.current() if ex.currents else None
     ring = np.zeros((L, n))
     order = np.argsort(ex.pre, kind="stable")
     pre, post, w, d = ex.pre[order], ex.post[order], ex.weight[order], d[order]

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..limits import over_budget
 from .building import _feeders, _input_maps
 from .errors import NirError
 from .frameworks import FRAMEWORKS, NodeFields, Options
@@ -192,6 +193,11 @@ def run_framework(graph, inputs, framework: str, *, stepping: str = "same-step",
                          f"neuron node (neuron nodes: {', '.join(graph.nodes)})")
     per_node = {n: module.options(**{**options, **node_options.get(n, {})}) for n in graph.nodes}
     x = input_array(graph, inputs)
+    neurons = sum(f.size for f in graph.nodes.values())
+    why = over_budget(x.shape[0] * neurons * 4.0 * np.dtype(dtype).itemsize,
+                      f"run_framework over {x.shape[0]} steps x {neurons} neurons")
+    if why:
+        raise NirError(graph.source, "", why)
     params, notes = _node_params(graph, module, opts, per_node)
     return _Stepper(graph, params, module, stepping, dtype).run(x, framework, opts, notes)
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from firmware_models.lif.reference import RESET_MODES
 
+from ..limits import over_budget
 from ..units import parse_duration
 from .building import (
     _input_maps,
@@ -30,8 +31,11 @@ from .errors import NirError, _edge_at, _node_at
 from .exact_values import _adopt
 from .lowering import _conv_coo, _elementwise, _identity, _matmul, _padding, _Signal, _sum
 from .network import NirNetwork
-from .params import _neuron_params, _P
+from .params import NEURON_BYTES, _neuron_params, _P, check_size
 from .reading import _Graph, _Node, _read_source
+
+
+MAX_DELAY_TICKS = 2 ** 20     # ticks of one Delay node (the runs' ring buffers hold as many)
 
 
 class _Loader:
@@ -134,8 +138,8 @@ class _Loader:
                 p.fail(f"input of shape {inp} is not (channels, height, width)")
             return self.pool_map(node, inp)[3]
         if t == "Flatten":
-            start = int(np.asarray(node.raw.get("start_dim", 1)))
-            end = int(np.asarray(node.raw.get("end_dim", -1)))
+            start = p.ints("start_dim", 1, 1)[0]
+            end = p.ints("end_dim", 1, -1)[0]
             nd = len(inp)
             s, e = start % nd if nd else 0, end % nd if nd else 0
             if nd == 0 or not (-nd <= start < nd and -nd <= end < nd) or s > e:
@@ -208,6 +212,9 @@ class _Loader:
         if any(k < 1 for k in kernel) or any(x < 0 for x in pad):
             p.fail(f"kernel_size {kernel} must be >= 1 and padding {pad} >= 0")
         c = inp[0]
+        why = over_budget(8.0 * c * kernel[0] * kernel[1], f"a {kernel} kernel over {c} channels")
+        if why:
+            p.fail(why)
         value = 1.0 / (kernel[0] * kernel[1]) if node.type == "AvgPool2d" else 1.0
         weight = np.zeros((c, 1, *kernel))
         weight[:] = value
@@ -218,6 +225,10 @@ class _Loader:
         d = np.broadcast_to(p.num("delay", check="nonneg"), node.shape).reshape(n)
         h = _file_step(self.conv, self.dt, self.dt0)
         ticks = d / h
+        long = ticks > MAX_DELAY_TICKS
+        if long.any():
+            p.fail(f"delay {float(d[long][0])!r} is {float(ticks[long][0]):.3g} ticks of "
+                   f"{h!r}, over the limit of {MAX_DELAY_TICKS} ticks")
         whole = np.rint(ticks)
         bad = np.abs(ticks - whole) > 1e-6 * np.maximum(1.0, whole)
         if bad.any():
@@ -259,7 +270,8 @@ class _Loader:
         if t in ("Affine", "Linear"):
             w = self.weight(node)
             rows, cols = np.nonzero(w)
-            out = _matmul(sig, rows.astype(np.int64), cols.astype(np.int64), w[rows, cols], n_out)
+            out = _matmul(sig, rows.astype(np.int64), cols.astype(np.int64), w[rows, cols], n_out,
+                          p.fail)
             if t == "Affine":
                 b = p.num("bias")
                 if b.size not in (1, n_out):
@@ -272,7 +284,7 @@ class _Loader:
             w = self.conv_weight(node)
             inp = self.conv_input(node, node.in_shape, w.ndim - 2)
             rows, cols, vals, shape = self.conv_map(node, inp)
-            out = _matmul(sig, rows, cols, vals, n_out)
+            out = _matmul(sig, rows, cols, vals, n_out, p.fail)
             if p.has("bias"):
                 b = p.num("bias")
                 if b.size not in (1, shape[0]):
@@ -283,7 +295,7 @@ class _Loader:
             return out
         if t in ("SumPool2d", "AvgPool2d"):
             rows, cols, vals, _ = self.pool_map(node, node.in_shape)
-            return _matmul(sig, rows, cols, vals, n_out)
+            return _matmul(sig, rows, cols, vals, n_out, p.fail)
         if t == "Scale":
             s = np.broadcast_to(p.num("scale"), node.shape).reshape(n_out)
             return _elementwise(sig, scale=s)
@@ -297,10 +309,17 @@ class _Loader:
         nodes = self.g.nodes
         for name in nodes:
             self.out_shape(name)
+        total = 0
         for name, node in nodes.items():
             if node.shape is None:
                 raise NirError(self.source, _node_at(name), "cannot infer its shape (no input "
                                                             "reaches it and it states none)")
+            fail = _P(node, self.source).fail
+            n = check_size(node.shape, f"its shape {tuple(node.shape)}", fail)
+            total += n if node.role == "neuron" else 0
+        why = over_budget(total * NEURON_BYTES, f"the graph's {total} neurons")
+        if why:
+            raise NirError(self.source, "", why)
         for name, node in nodes.items():
             if node.role in ("input", "neuron"):
                 node.in_shape = node.shape

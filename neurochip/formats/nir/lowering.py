@@ -16,8 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import math
+
 import numpy as np
 
+from ..limits import over_budget
 from .params import _P
 from .reading import _text
 
@@ -36,6 +39,12 @@ def _merge(src, dst, w, d, n_dst):
     if src.size == 0:
         return src, dst, w, d
     dmax = int(d.max()) + 1
+    if (int(src.max()) + 1) * n_dst * dmax >= 2 ** 62:    # the packed key would overflow
+        rows = np.stack([src.astype(np.int64), dst.astype(np.int64), d.astype(np.int64)])
+        uniq, inv = np.unique(rows, axis=1, return_inverse=True)
+        ws = np.bincount(inv.ravel(), weights=w)
+        keep = ws != 0
+        return uniq[0][keep], uniq[1][keep], ws[keep], uniq[2][keep]
     key = (src.astype(np.int64) * n_dst + dst) * dmax + d
     uniq, inv = np.unique(key, return_inverse=True)
     ws = np.bincount(inv.ravel(), weights=w)
@@ -43,6 +52,14 @@ def _merge(src, dst, w, d, n_dst):
     rest = uniq // dmax
     keep = ws != 0
     return (rest // n_dst)[keep], (rest % n_dst)[keep], ws[keep], d2[keep]
+
+
+SYNAPSE_BYTES = 64      # what one synapse term costs while lowering (index, weight, delay
+#                         arrays and their sorted copies), about
+
+
+def _raise(problem: str):
+    raise ValueError(problem)
 
 
 def _identity(name: str, n: int) -> _Signal:
@@ -65,13 +82,19 @@ def _sum(signals: list[_Signal], n: int) -> _Signal:
     return _Signal(n, out, const)
 
 
-def _matmul(sig: _Signal, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_out: int
-            ) -> _Signal:
-    """``out = M @ in`` with ``M`` given as (rows=out, cols=in, vals)."""
+def _matmul(sig: _Signal, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_out: int,
+            fail=None) -> _Signal:
+    """``out = M @ in`` with ``M`` given as (rows=out, cols=in, vals); ``fail`` refuses
+    a product whose synapse count exceeds the memory budget (counted before it is
+    built)."""
     order = np.argsort(cols, kind="stable")
     rows, cols, vals = rows[order], cols[order], vals[order]
     starts = np.searchsorted(cols, np.arange(sig.size))
     counts = np.diff(np.append(starts, cols.size))
+    total = sum(int(counts[k].sum()) for (_, k, _, _) in sig.terms.values())
+    why = over_budget(total * SYNAPSE_BYTES, f"composing its map gives {total} synapses, which")
+    if why:
+        (fail or _raise)(why)
     terms = {}
     for src, (s, k, w, d) in sig.terms.items():
         cnt = counts[k]
@@ -133,6 +156,12 @@ def _conv_coo(weight: np.ndarray, in_shape, stride, lo, hi, dilation, groups, p:
               for i in range(nd)]
     if any(o < 1 for o in out_sp):
         p.fail(f"gives an empty output ({out_sp}) for input {tuple(in_shape)}")
+    cells = math.prod([c_out, cin_g, *kernel, *out_sp])       # the grid unrolled below
+    why = over_budget(cells * 8.0 * (3 + 2 * nd), f"unrolling it ({cells:.3g} kernel "
+                                                   f"positions: weight {tuple(weight.shape)}, "
+                                                   f"output {tuple(out_sp)})")
+    if why:
+        p.fail(why)
     grids = np.meshgrid(np.arange(c_out), np.arange(cin_g), *[np.arange(k) for k in kernel],
                         *[np.arange(o) for o in out_sp], indexing="ij")
     o, cl = grids[0].ravel(), grids[1].ravel()

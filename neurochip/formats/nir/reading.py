@@ -23,28 +23,15 @@ import numpy as np
 
 from .constants import NEURON_TYPES, SUPPORTED_TYPES
 from .errors import NirError, _edge_at, _node_at
+from .hdf5_read import read_nir_file
 
 
 def _read_source(path_or_graph) -> tuple[str, dict]:
     if isinstance(path_or_graph, (str, os.PathLike)):
         source = str(path_or_graph)
-        try:
-            import h5py
-            from nir.serialization import hdf2dict
-        except ImportError as e:                      # pragma: no cover
-            raise NirError(source, "", f"reading .nir files needs the 'nir' package ({e})"
-                           ) from None
         if not Path(path_or_graph).is_file():
             raise NirError(source, "", "no such file")
-        try:
-            with h5py.File(path_or_graph, "r") as f:
-                if "node" not in f:
-                    raise NirError(source, "", "not a NIR file (no 'node' group)")
-                raw = hdf2dict(f["node"])
-        except NirError:
-            raise
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            raise NirError(source, "", f"cannot read as a NIR (HDF5) file: {e}") from None
+        raw = read_nir_file(path_or_graph)
         return source, raw
     if isinstance(path_or_graph, Mapping):
         return "<dict>", dict(path_or_graph)
@@ -103,6 +90,9 @@ def _edges(value, source: str, where: str) -> list[tuple[str, str]]:
         if value.size == 0:
             return []
         value = value.reshape(-1, value.shape[-1]).tolist() if value.ndim >= 2 else [value.tolist()]
+    if not isinstance(value, (list, tuple)):
+        raise NirError(source, where, f"edges must be a list of node-name pairs, got "
+                                      f"{type(value).__name__}")
     out = []
     for e in value:
         pair = [_text(x) for x in (e if isinstance(e, (list, tuple)) else [e])]
@@ -110,6 +100,31 @@ def _edges(value, source: str, where: str) -> list[tuple[str, str]]:
             raise NirError(source, where, f"edge {e!r} is not a pair of node names")
         out.append((pair[0], pair[1]))
     return out
+
+
+def _name_problem(name) -> str | None:
+    """Why ``name`` cannot be the name of a node in a ``.nir`` file (an HDF5 group name
+    that reads back as itself), or None."""
+    if not isinstance(name, str):
+        return f"a {type(name).__name__}, not text"
+    if name == "":
+        return "it is empty"
+    if name in (".", ".."):
+        return "HDF5 reads it as a path"
+    if "/" in name:
+        return "it contains '/', which HDF5 reads as nested groups"
+    if "\x00" in name:
+        return "it contains a NUL character"
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "it is not valid UTF-8 text"
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        return f"it is longer than {MAX_NAME_BYTES} bytes"
+    return None
+
+
+MAX_NAME_BYTES = 1024
 
 
 @dataclass
@@ -153,6 +168,10 @@ class _Graph:
             raise NirError(self.source, where, "has no 'nodes'")
         for name, node in nodes.items():
             full = prefix + str(name)
+            problem = _name_problem(name)
+            if problem:
+                raise NirError(self.source, _node_at(full), f"cannot be a NIR node name: "
+                                                            f"{problem}")
             if not isinstance(node, dict) or _text(node.get("type")) is None:
                 raise NirError(self.source, _node_at(full), "has no type")
             kind = _text(node["type"])

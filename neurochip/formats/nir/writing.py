@@ -104,6 +104,8 @@ class _GraphOut:
         self.nodes: dict[str, Any] = {}
         self.edges: list[tuple[str, str]] = []
         self.used: set[str] = {node_name[pop.name] for pop in netlist.populations}
+        if isinstance(network, NirNetwork):       # the graph's own names stay as they are
+            self.used |= set(network.inputs) | set(network.outputs)
         self.incoming: dict[str, list[str]] = {p.name: [] for p in netlist.populations}
 
     def fresh(self, base: str) -> str:
@@ -160,7 +162,8 @@ def _neuron_nodes(out: _GraphOut, dc: dict[str, np.ndarray], notes: list[str]):
     bias_gain: dict[str, np.ndarray] = {}
     for pop in out.netlist.populations:
         sl = ex.slice(pop.name)
-        q = LifPhysical(**{f: getattr(ex.params, f)[sl] for f in NUMERIC_FIELDS})
+        # the reset is not written (NIR has no field for it): "none" skips its check
+        q = LifPhysical(**{f: getattr(ex.params, f)[sl] for f in NUMERIC_FIELDS}, reset="none")
         q = q.broadcast(pop.size)
         dc[pop.name] = dc[pop.name] + q.I_bias
         for field, default, what in (("T_ref", 0, "refractory period"),
@@ -229,7 +232,7 @@ def _channel_input_nodes(out: _GraphOut, network: NirNetwork,
 
     ex = out.ex
     for im in network.inputs.values():
-        iname = out.fresh(im.name)
+        iname = im.name
         out.nodes[iname] = nir.Input(input_type=np.array(im.shape))
         feed = iname
         if len(im.shape) != 1:
@@ -305,10 +308,13 @@ def _output_nodes(out: _GraphOut, network: Netlist | NirNetwork) -> None:
     ex, node_name = out.ex, out.node_name
     if isinstance(network, NirNetwork):
         for o in network.outputs.values():
-            for k, pop in enumerate(o.populations):
-                oname = out.fresh(o.name if k == 0 else f"{o.name}_{k}")
-                out.nodes[oname] = nir.Output(output_type=np.array([ex.sizes[pop]]))
-                out.edges.append((node_name[pop], oname))
+            # one Output per Output, fed by each of its populations (they loaded, so they
+            # have the Output's size), so the names read back as they were
+            sizes = {ex.sizes[pop] for pop in o.populations}
+            size = sizes.pop() if len(sizes) == 1 else int(np.prod(o.shape))
+            out.nodes[o.name] = nir.Output(output_type=np.array([size]))
+            for pop in o.populations:
+                out.edges.append((node_name[pop], o.name))
         return
     probes = out.netlist.probes
     for probe in probes:
