@@ -125,9 +125,12 @@ class Activity:
     entries: np.ndarray        # global routing entries sent, in slot then entry order
 
 
-# at most 2^31 - 1 events on one axon, and in all, per tick: with weights below 2^30
-# (a 16-bit mantissa shifted by at most 15) no sum of them can leave the int64 accumulator
-MAX_EVENTS = 2 ** 31 - 1
+# the input port's capacity: at most 2^20 external events on one axon and 2^24 in all
+# per tick. With weights below 2^30 (a 16-bit mantissa shifted by at most 15) no sum of
+# them comes near the int64 accumulator's range, and the numpy backend's axon buffer,
+# which holds one entry per event, stays within 128 MiB a tick
+MAX_EVENTS = 2 ** 20
+MAX_TICK_EVENTS = 2 ** 24
 MAX_TICKS = 2 ** 31 - 1
 
 
@@ -300,9 +303,9 @@ class Engine:
                                 f"({ticks}, {self.buffer.n_axons}) (ticks × axons)")
             inputs = check_event_counts(inputs, "inputs")
             per_tick = inputs.sum(axis=1, dtype=np.float64) if inputs.size else inputs
-            if inputs.size and per_tick.max() > MAX_EVENTS:
-                k = int(np.argmax(per_tick > MAX_EVENTS))
-                raise SpecError(f"inputs: at most {MAX_EVENTS} events per tick, got "
+            if inputs.size and per_tick.max() > MAX_TICK_EVENTS:
+                k = int(np.argmax(per_tick > MAX_TICK_EVENTS))
+                raise SpecError(f"inputs: at most {MAX_TICK_EVENTS} events per tick, got "
                                 f"{_count_text(per_tick[k])} in tick {k}")
             input_ticks, input_axons = np.nonzero(inputs)
             input_counts = inputs[input_ticks, input_axons]
