@@ -38,6 +38,28 @@ from .reference import LifPhysical
 
 
 NEVER_FIRES = 1e10  # V: a threshold this high marks a neuron that never fires
+_INT_LIMIT = 2.0 ** 62  # register values beyond this are refused before any int64 cast
+
+
+class QuantiseError(ValueError):
+    """A parameter the registers cannot hold: one line naming the population (when known),
+    the neuron, the physical parameter and the value asked for."""
+
+
+def _registers(values, asked, name: str, unit: str, where: str) -> np.ndarray:
+    """``rint(values)`` as int64 -- ``values`` in LSB or ticks of ``asked`` (the physical
+    parameter ``name``) -- refusing what no register can hold (non-finite or beyond
+    2^62) by name, before the cast could wrap it into garbage."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        r = np.rint(np.asarray(values, dtype=float))
+    bad = ~(np.abs(r) < _INT_LIMIT)
+    if bad.any():
+        j = int(np.flatnonzero(np.broadcast_to(bad, np.shape(r)).ravel())[0])
+        value = float(np.broadcast_to(np.asarray(asked, dtype=float), np.shape(r)).ravel()[j])
+        raise QuantiseError(f"{where}neuron {j}: {name} = {value:g} {unit} is beyond any "
+                            f"register on this core ({float(r.ravel()[j]):g} "
+                            f"{'ticks' if unit == 's' else 'LSB'}); change the parameter")
+    return r.astype(np.int64)
 MEMORYLESS_TICKS = 1e-3  # tau (ticks) that stands for "no memory": exp(-1000) == 0.0
 
 
@@ -231,18 +253,20 @@ def quantise(p: LifPhysical, dt: float, spec, *, n: int | None = None,
     leak_bits = spec.leak_bits if mantissa else 0
     m_v, k_v = leak_fields(q.tau_m, dt, spec.max_shift, leak_bits, memoryless)
     gain = q.R * leak_fraction(m_v, k_v)  # R (1 - a_m): volts per tick per ampere
+    cause = "the v_lsb given"
     if v_lsb is None:
-        reachable = np.abs(q.V_th - q.E_L)[np.abs(q.V_th) < NEVER_FIRES]
-        span = np.max(np.abs(np.concatenate([reachable, q.V_reset - q.E_L])), initial=0.0)
-        v_lsb = float(span * headroom / v_max)
-        if current_span is not None:
-            per_tick = gain * np.abs(current_span)
-            v_lsb = max(v_lsb, float(np.max(per_tick, initial=0.0)) / v_max)
-        v_lsb = max(v_lsb, float(v_lsb_min))
+        v_lsb, cause = _voltage_scale(q, gain, headroom, v_max, current_span, v_lsb_min)
     where = f"population {name}: " if name is not None else ""
+    if not np.isfinite(v_lsb):
+        raise QuantiseError(f"{where}voltage scale v_lsb is {v_lsb!r}: a voltage or an input "
+                            f"current is too large for any register (I_bias, dc and step "
+                            f"inputs up to {float(np.max(np.abs(current_span), initial=0)):g} "
+                            f"A)" if current_span is not None else
+                            f"{where}voltage scale v_lsb is {v_lsb!r}: a voltage is too large "
+                            f"for any register")
     if not v_lsb > 0:
         never = bool(np.all(np.abs(q.V_th) >= NEVER_FIRES))
-        raise ValueError(f"{where}voltage scale v_lsb must be positive, got {v_lsb!r} "
+        raise QuantiseError(f"{where}voltage scale v_lsb must be positive, got {v_lsb!r} "
                          + ("(a population that never fires takes its scale from its "
                             "range: compile with a calibration)" if never else
                             "(V_th equals E_L?)"))
@@ -253,12 +277,13 @@ def quantise(p: LifPhysical, dt: float, spec, *, n: int | None = None,
     i_lsb = v_lsb / gain
 
     never = np.abs(q.V_th) >= NEVER_FIRES
-    with np.errstate(invalid="ignore", over="ignore"):
-        v_th = np.where(never, v_max, np.rint((q.V_th - q.E_L) / v_lsb)).astype(np.int64)
-    v_reset = np.rint((q.V_reset - q.E_L) / v_lsb).astype(np.int64)
-    bias = np.rint(q.I_bias / i_lsb).astype(np.int64)
-    t_ref = np.rint(q.T_ref / dt).astype(np.int64)
-    alpha = np.rint(q.alpha / v_lsb).astype(np.int64)
+    v_th = np.where(never, v_max, _registers(np.where(never, 0.0, (q.V_th - q.E_L) / v_lsb),
+                                             q.V_th, "V_th", "V", where))
+    v_reset = _registers((q.V_reset - q.E_L) / v_lsb, q.V_reset, "V_reset", "V", where)
+    _check_resolution(q, v_th, v_reset, never, v_lsb, cause, where)
+    bias = _registers(q.I_bias / i_lsb, q.I_bias, "I_bias", "A", where)
+    t_ref = _registers(q.T_ref / dt, q.T_ref, "T_ref", "s", where)
+    alpha = _registers(q.alpha / v_lsb, q.alpha, "alpha", "V", where)
     sigma_lsb = q.sigma * np.sqrt(dt) / v_lsb
     noise_bits, noise_shift = _noise_fields(sigma_lsb, spec)
     if np.ndim(p.reset) == 0 and p.reset not in RESET_MODES:
@@ -277,6 +302,42 @@ def quantise(p: LifPhysical, dt: float, spec, *, n: int | None = None,
         alpha=alpha * v_lsb, I_bias=bias * i_lsb, sigma=sigma_real)
     scales = Scales(dt=dt, E_L=q.E_L, v_lsb=v_lsb, i_lsb=i_lsb)
     return QuantisedLif(params, scales, realised, _parameter_errors(q, realised))
+
+
+def _voltage_scale(q: LifPhysical, gain, headroom: float, v_max: int, current_span,
+                   v_lsb_min: float) -> tuple[float, str]:
+    """``v_lsb`` from the thresholds, coarsened for the bias current and floored at
+    ``v_lsb_min``, with what set it (for messages)."""
+    reachable = np.abs(q.V_th - q.E_L)[np.abs(q.V_th) < NEVER_FIRES]
+    span = np.max(np.abs(np.concatenate([reachable, q.V_reset - q.E_L])), initial=0.0)
+    v_lsb, cause = float(span * headroom / v_max), "set by the thresholds"
+    if current_span is not None:
+        with np.errstate(over="ignore"):
+            per_tick = float(np.max(gain * np.abs(current_span), initial=0.0)) / v_max
+        if per_tick > v_lsb:
+            v_lsb, cause = per_tick, (
+                f"set by an input current of up to "
+                f"{float(np.max(np.abs(current_span), initial=0.0)):g} A (I_bias, dc and "
+                f"step inputs) that the bias register must hold")
+    if float(v_lsb_min) > v_lsb:
+        v_lsb, cause = float(v_lsb_min), "set by the weights or the calibrated range"
+    return v_lsb, cause
+
+
+def _check_resolution(q: LifPhysical, v_th, v_reset, never, v_lsb: float, cause: str,
+                      where: str) -> None:
+    """Refuse a voltage scale so coarse that a reset to a value lands on or above the
+    threshold (the float model's ``V_reset < V_th`` lost), naming what set the scale."""
+    lost = (q.reset_codes(np.size(v_th)) == 0) & ~never & (v_reset >= v_th)
+    if not lost.any():
+        return
+    j = int(np.flatnonzero(lost)[0])
+    raise QuantiseError(f"{where}neuron {j}: the voltage scale of {v_lsb:g} V per LSB "
+                        f"({cause}) cannot tell V_reset = {float(q.V_reset[j]):g} V from "
+                        f"V_th = {float(q.V_th[j]):g} V; "
+                        + ("lower the weights into it" if "weights" in cause else
+                           "lower the current" if "current" in cause else
+                           "change the parameters") + " or widen v_bits")
 
 
 REPORTED = (("tau_m", "s"), ("tau_syn", "s"), ("tau_theta", "s"), ("V_th", "V"),
@@ -304,7 +365,7 @@ def _check_fields(params: LifParams, spec, physical_names: dict[str, str],
         lo, hi = bad.format.range
         why = (" (a threshold below E_L: the unsigned v_th field cannot hold it)"
                if bad.field == "v_th" and bad.value < 0 else "")
-        raise ValueError(
+        raise QuantiseError(
             f"{where}neuron {bad.index}: {physical_names.get(bad.field, bad.field)} needs "
             f"{bad.field}={bad.value}, beyond its {bad.format.bits}-bit field ({lo}..{hi}) "
             f"on this core{why}; change the parameter or the core's widths")

@@ -244,18 +244,22 @@ class FloatTrace:
     """
 
     dt: float
-    V: np.ndarray        # (ticks, n) volts, after each tick
-    I_syn: np.ndarray    # (ticks, n) amperes
-    Theta: np.ndarray    # (ticks, n) volts, threshold offset above V_th
-    spikes: np.ndarray   # (ticks, n) bool
+    V: np.ndarray | None        # (ticks, n) volts, after each tick
+    I_syn: np.ndarray | None    # (ticks, n) amperes
+    Theta: np.ndarray | None    # (ticks, n) volts, threshold offset above V_th
+    spikes: np.ndarray | None   # (ticks, n) bool
+    # (None: not recorded -- ``simulate(record=...)`` allocates only what it records)
+
+    def _any(self) -> np.ndarray:
+        return next(a for a in (self.V, self.spikes, self.I_syn, self.Theta) if a is not None)
 
     @property
     def ticks(self) -> int:
-        return self.V.shape[0]
+        return self._any().shape[0]
 
     @property
     def n(self) -> int:
-        return self.V.shape[1]
+        return self._any().shape[1]
 
     @property
     def times(self) -> np.ndarray:
@@ -270,10 +274,14 @@ class FloatTrace:
         return self.spikes.sum(axis=0)
 
 
-def _per_tick(name: str, value, ticks: int, n: int) -> np.ndarray | None:
-    """A ``(ticks, n)``-broadcastable 2-D input as float64 (``None`` stays ``None``)."""
-    if value is None:
-        return None
+RECORDABLE = ("V", "I_syn", "Theta", "spikes")
+
+
+def _per_tick(name: str, value, ticks: int, n: int):
+    """A ``(ticks, n)``-broadcastable 2-D input as float64 (``None`` stays ``None``; a
+    function of the tick stays that function)."""
+    if value is None or callable(value):
+        return value
     arr = np.asarray(value, dtype=np.float64)
     if arr.ndim != 2:
         raise ValueError(f"{name} must be 2-D (ticks, n) = ({ticks}, {n}), got shape {arr.shape}")
@@ -300,7 +308,7 @@ def _infer_n(p: LifPhysical, n: int | None, inputs: dict) -> int:
     if p.n is not None and p.n != 1:
         seen["parameters"] = p.n
     for name, value in inputs.items():
-        if value is None:
+        if value is None or callable(value):
             continue
         shape = np.shape(value)
         if name in ("V0", "I0", "Theta0"):
@@ -360,13 +368,37 @@ def _fire(q: LifPhysical, fired, V, ref, Theta, codes, ref_ticks):
     return V, ref, Theta
 
 
+def _row(source, k: int):
+    """Tick ``k`` of a per-tick input: a row of a ``(ticks, n)`` array or ``source(k)``."""
+    return source(k) if callable(source) else source[k]
+
+
+def _recorder(record, ticks: int, n: int) -> dict[str, np.ndarray]:
+    """The output arrays of the recorded variables, ``(ticks, n)`` each."""
+    unknown = [r for r in record if r not in RECORDABLE]
+    if unknown or not record:
+        raise ValueError(f"record must name some of {RECORDABLE}, got {tuple(record)!r}")
+    return {name: np.zeros((ticks, n), dtype=bool) if name == "spikes" else
+            np.empty((ticks, n)) for name in record}
+
+
+def _future(feedback, horizon, ticks: int, n: int):
+    """The feedback's array of later jumps: ``(ticks, n)``, or a ring of ``horizon`` rows."""
+    if feedback is None or horizon is None:
+        return None if feedback is None else np.zeros((ticks, n))
+    if isinstance(horizon, bool) or int(horizon) != horizon or horizon < 1:
+        raise ValueError(f"horizon must be a positive integer of ticks, got {horizon!r}")
+    return np.zeros((min(int(horizon), max(ticks, 1)), n))
+
+
 def simulate(p: LifPhysical, dt: float, ticks: int, *, n: int | None = None,
              syn_input: np.ndarray | None = None,
              I_ext: np.ndarray | None = None,
              method: str = "exact",
              seed: int | None = None,
              noise: np.ndarray | None = None,
-             V0=None, I0=None, Theta0=None, feedback=None) -> FloatTrace:
+             V0=None, I0=None, Theta0=None, feedback=None,
+             record=RECORDABLE, horizon: int | None = None) -> FloatTrace:
     r"""Run ``n`` neurons of ``p`` for ``ticks`` ticks of ``dt`` seconds (module docstring).
 
     ``syn_input[k]`` (A) is the jump of ``I_syn`` arriving in tick ``k``; ``I_ext[k]``
@@ -375,16 +407,19 @@ def simulate(p: LifPhysical, dt: float, ticks: int, *, n: int | None = None,
     ``sigma sqrt(dt) xi`` with ``xi`` drawn from ``np.random.default_rng(seed)``, one
     ``standard_normal(n)`` per tick (noise is not applied to refractory neurons, whose
     ``V`` is held). Per-tick arrays are 2-D, ``(ticks, n)`` or broadcastable to it
-    (``(ticks, 1)``, ``(1, n)``). Initial state: ``V0`` (default ``E_L``), ``I0``
-    (default 0), ``Theta0`` (default 0), no neuron refractory.
+    (``(ticks, 1)``, ``(1, n)``); ``syn_input`` and ``I_ext`` may instead be functions
+    of the tick ``k`` returning its ``(n,)`` values (nothing of the whole run is then
+    allocated for them). Initial state: ``V0`` (default ``E_L``), ``I0`` (default 0),
+    ``Theta0`` (default 0), no neuron refractory.
 
     ``feedback(k, fired, future)``, when given, is called after every tick ``k`` with the
     spikes of that tick and a ``(ticks, n)`` array of jumps (A) it may add to for later
     ticks (``future[k']`` joins ``syn_input[k']``): how a network of these neurons feeds
-    its own spikes back through delayed synapses.
-
-    ``n`` defaults to what the parameters / inputs say (1 when nothing does).
-    The tick loop is in Python, every tick vectorised over neurons.
+    its own spikes back through delayed synapses; with ``horizon`` (more ticks than the
+    longest delay) a ring of ``horizon`` rows instead (tick ``k'`` is row ``k' % horizon``,
+    cleared once read). ``record`` names the variables kept (``RECORDABLE``; the others
+    are ``None``, never allocated). ``n`` defaults to what the parameters / inputs say
+    (1 when nothing does). The tick loop is in Python, every tick vectorised over neurons.
     """
     dt, ticks = _run_length(dt, ticks, method)
     n = _infer_n(p, n, {"syn_input": syn_input, "I_ext": I_ext, "noise": noise,
@@ -399,33 +434,29 @@ def simulate(p: LifPhysical, dt: float, ticks: int, *, n: int | None = None,
 
     a_m, a_s, a_th = decay_factors(q, dt, method)
     drive_gain = q.R * (1.0 - a_m) if method == "exact" else dt / q.C  # V per A in a tick
-    ref_ticks = np.rint(q.T_ref / dt).astype(np.int64)
+    ref_ticks = _refractory_ticks(q.T_ref, dt)
     codes = q.reset_codes(n)
     noisy = bool(np.any(q.sigma > 0))
     noise_scale = q.sigma * math.sqrt(dt)
     rng = np.random.default_rng(seed) if noisy else None
 
-    out_V = np.empty((ticks, n))
-    out_I = np.empty((ticks, n))
-    out_Theta = np.empty((ticks, n))
-    out_spikes = np.zeros((ticks, n), dtype=bool)
-    ref = np.zeros(n, dtype=np.int64)
-    future = np.zeros((ticks, n)) if feedback is not None else None
+    out, ref = _recorder(tuple(record), ticks, n), np.zeros(n, dtype=np.int64)
+    future = _future(feedback, horizon, ticks, n)
+    rows = None if future is None else future.shape[0]
 
     for k in range(ticks):
         I = a_s * I
         if syn is not None:
-            I = I + syn[k]
+            I = I + _row(syn, k)
         if future is not None:
-            I = I + future[k]
+            I = I + future[k % rows]
+            if rows < ticks:
+                future[k % rows] = 0.0
         drive = I + q.I_bias
         if ext is not None:
-            drive = drive + ext[k]
+            drive = drive + _row(ext, k)
         refractory = ref > 0
-        if method == "exact":
-            integrated = q.E_L + (V - q.E_L) * a_m + drive_gain * drive
-        else:
-            integrated = V + drive_gain * (-q.g_L * (V - q.E_L) + drive)
+        integrated = _integrate(q, V, drive, a_m, drive_gain, method)
         if extra_noise is not None:
             integrated = integrated + extra_noise[k]
         if noisy:
@@ -436,10 +467,34 @@ def simulate(p: LifPhysical, dt: float, ticks: int, *, n: int | None = None,
         fired = ~refractory & (V >= q.V_th + Theta)
         if fired.any():
             V, ref, Theta = _fire(q, fired, V, ref, Theta, codes, ref_ticks)
-        out_V[k], out_I[k], out_Theta[k], out_spikes[k] = V, I, Theta, fired
+        _keep(out, k, V, I, Theta, fired)
         if feedback is not None:
             feedback(k, fired, future)
-    return FloatTrace(dt, out_V, out_I, out_Theta, out_spikes)
+    return FloatTrace(dt, out.get("V"), out.get("I_syn"), out.get("Theta"), out.get("spikes"))
+
+
+def _integrate(q: LifPhysical, V, drive, a_m, drive_gain, method: str):
+    """The membrane after one tick of ``drive`` (exact or forward Euler)."""
+    if method == "exact":
+        return q.E_L + (V - q.E_L) * a_m + drive_gain * drive
+    return V + drive_gain * (-q.g_L * (V - q.E_L) + drive)
+
+
+def _keep(out: dict, k: int, V, I, Theta, fired) -> None:
+    """Row ``k`` of every recorded variable."""
+    for name, value in (("V", V), ("I_syn", I), ("Theta", Theta), ("spikes", fired)):
+        if name in out:
+            out[name][k] = value
+
+
+def _refractory_ticks(T_ref, dt: float) -> np.ndarray:
+    """``round(T_ref / dt)`` per neuron as int64, refusing what int64 cannot hold."""
+    t_ref = np.asarray(T_ref, dtype=float)
+    if not np.all(np.rint(t_ref / dt) < 2.0 ** 62):
+        bad = float(t_ref.ravel()[np.argmax(~(np.rint(t_ref / dt).ravel() < 2.0 ** 62))])
+        raise ValueError(f"LifPhysical.T_ref = {bad:g} s is {bad / dt:g} ticks of dt = "
+                         f"{dt:g} s, beyond a 64-bit tick count")
+    return np.rint(t_ref / dt).astype(np.int64)
 
 
 def _scalar(p: LifPhysical, name: str) -> float:

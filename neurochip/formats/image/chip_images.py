@@ -4,6 +4,7 @@ manifest, ``load_chip_configs`` / ``load_chip`` check them against it and boot t
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import fields
 from pathlib import Path
 
@@ -88,25 +89,28 @@ def load_chip_configs(directory) -> tuple[ChipSpec, dict[int, CoreConfig]]:
     directory = Path(directory)
     path = directory / MANIFEST
     try:
+        if path.is_file() and path.stat().st_size > MAX_MANIFEST_BYTES:
+            raise ImageError(f"{path}: {path.stat().st_size} bytes, more than a manifest "
+                             f"can be ({MAX_MANIFEST_BYTES})")
         manifest = json.loads(path.read_text())
     except FileNotFoundError:
         raise ImageError(f"{path}: no manifest (not a directory written by "
                          f"write_chip_images)") from None
+    except RecursionError:
+        raise ImageError(f"{path}: cannot read the manifest: nested too deeply") from None
     except (OSError, ValueError) as error:
-        raise ImageError(f"{path}: cannot read the manifest: {error}") from None
+        if isinstance(error, ImageError):
+            raise
+        text = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ImageError(f"{path}: cannot read the manifest: {text[:120]}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
         raise ImageError(f"{path}: not a neurochip image manifest")
-    if manifest.get("version") != VERSION:
-        raise ImageError(f"{path}: unsupported manifest version {manifest.get('version')!r} "
+    version = manifest.get("version")
+    if type(version) is not int or version != VERSION:
+        raise ImageError(f"{path}: unsupported manifest version {_short(version)} "
                          f"(this neurochip reads version {VERSION})")
-    try:
-        core_spec = CoreSpec(**manifest["core_spec"])
-        chip_spec = ChipSpec(manifest["mesh"]["width"], manifest["mesh"]["height"], core_spec,
-                             TimingTable(**manifest["timing"]), float(manifest["clock_hz"]))
-        files = [(int(f["core"]), str(f["file"]), int(f["bytes"]), str(f["crc32"]))
-                 for f in manifest["files"]]
-    except (KeyError, TypeError, ValueError) as error:
-        raise ImageError(f"{path}: malformed manifest: {error!r}") from None
+    chip_spec, files = _manifest_spec(manifest, path)
+    core_spec = chip_spec.core
     if manifest.get("model") != core_spec.dialect:
         raise ImageError(f"{path}: firmware model {manifest.get('model')!r} is not supported "
                          f"here (the core spec's dialect is {core_spec.dialect!r})")
@@ -118,7 +122,8 @@ def load_chip_configs(directory) -> tuple[ChipSpec, dict[int, CoreConfig]]:
     configs: dict[int, CoreConfig] = {}
     for core, name, size, crc in files:
         if Path(name).name != name:
-            raise ImageError(f"{path}: file name {name!r} is not in the directory")
+            raise ImageError(f"{path}: file name {_short(name)} is not in the directory")
+
         if core in configs:
             raise ImageError(f"{path}: core {core} is listed twice")
         image_path = directory / name
@@ -145,6 +150,118 @@ def load_chip_configs(directory) -> tuple[ChipSpec, dict[int, CoreConfig]]:
                              f"lists {size} bytes with CRC {crc} (a different image)")
         configs[core] = image.config
     return chip_spec, configs
+
+
+MAX_MANIFEST_BYTES = 1 << 26   # 64 MiB: a manifest lists at most 2^32 files of ~100 bytes
+_U32 = (1 << 32) - 1
+MANIFEST_KEYS = ("format", "version", "model", "mesh", "core_spec", "timing", "clock_hz",
+                 "files")
+MAX_CLOCK_HZ = 1e15
+
+
+def _short(value, limit: int = 60) -> str:
+    if isinstance(value, int) and value.bit_length() > 200:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    try:
+        text = repr(value)
+    except (RecursionError, ValueError):
+        text = f"a nested {type(value).__name__}"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _refuse(path, field: str, problem: str, value=None) -> ImageError:
+    got = "" if value is None else f" (got {_short(value)})"
+    return ImageError(f"{path}: {field}: {problem}{got}")
+
+
+def _table(value, path, field: str, keys: tuple[str, ...]) -> dict:
+    """An object with exactly ``keys``: a missing or unknown key is refused by name."""
+    if not isinstance(value, dict):
+        raise _refuse(path, field, "must be an object", value)
+    for key in keys:
+        if key not in value:
+            raise _refuse(path, f"{field}.{key}" if field else key, "missing required key")
+    for key in value:
+        if key not in keys:
+            shown = key if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,39}", key) else _short(key, 40)
+            raise _refuse(path, f"{field}.{shown}" if field else shown,
+                          f"unknown key (known: {', '.join(keys)})")
+    return value
+
+
+def _int(value, path, field: str, lo: int, hi: int) -> int:
+    """An integer (not a bool) in ``lo..hi``."""
+    if type(value) is not int or not lo <= value <= hi:
+        raise _refuse(path, field, f"must be an integer in {lo}..{hi}", value)
+    return value
+
+
+def _spec_fields(raw: dict, path) -> dict:
+    """Every ``CoreSpec`` field, type-checked and bounded to what its header field holds."""
+    widths = {"i_bits": (2, 32), "v_bits": (3, 32), "theta_bits": (1, 32),
+              "ref_bits": (1, 16), "w_bits": (2, 16), "w_exp_bits": (0, 4),
+              "delay_bits": (1, 8), "shift_bits": (1, 5), "noise_bits_max": (0, 31),
+              "leak_bits": (0, 16)}
+    out = {}
+    for f in fields(CoreSpec):
+        value, where = raw[f.name], f"core_spec.{f.name}"
+        if f.name in widths:
+            out[f.name] = _int(value, path, where, *widths[f.name])
+        elif f.type in (int, "int"):
+            out[f.name] = _int(value, path, where, 1, _U32)
+        elif not isinstance(value, str):
+            raise _refuse(path, where, "must be a string", value)
+        else:
+            out[f.name] = value
+    return out
+
+
+def _manifest_spec(manifest: dict, path) -> tuple[ChipSpec, list]:
+    """The chip spec and the file entries of a manifest, every field checked by name:
+    no field is defaulted, no bool is a number, every integer fits its field."""
+    _table(manifest, path, "", MANIFEST_KEYS)
+    if not isinstance(manifest["model"], str):
+        raise _refuse(path, "model", "must be a string", manifest["model"])
+    mesh = _table(manifest["mesh"], path, "mesh", ("width", "height"))
+    width = _int(mesh["width"], path, "mesh.width", 1, (1 << 16) - 1)
+    height = _int(mesh["height"], path, "mesh.height", 1, (1 << 16) - 1)
+    raw = _table(manifest["core_spec"], path, "core_spec",
+                 tuple(f.name for f in fields(CoreSpec)))
+    timing_raw = _table(manifest["timing"], path, "timing",
+                        tuple(f.name for f in fields(TimingTable)))
+    timing = {name: _int(value, path, f"timing.{name}", 1 if name.startswith("hop") else 0,
+                         _U32) for name, value in timing_raw.items()}
+    clock = manifest["clock_hz"]
+    if type(clock) not in (int, float) or not 0 < clock <= MAX_CLOCK_HZ:
+        raise _refuse(path, "clock_hz", f"must be a number of hertz in (0, {MAX_CLOCK_HZ:g}]",
+                      clock)
+    try:
+        core_spec = CoreSpec(**_spec_fields(raw, path))
+        chip_spec = ChipSpec(width, height, core_spec, TimingTable(**timing), float(clock))
+    except (SpecError, ValueError) as error:
+        raise ImageError(f"{path}: {error}") from None
+    entries = manifest["files"]
+    if not isinstance(entries, list):
+        raise _refuse(path, "files", "must be a list", entries)
+    if len(entries) > width * height:
+        raise _refuse(path, "files", f"lists {len(entries)} images for {width * height} "
+                                     f"cores")
+    files = []
+    for j, f in enumerate(entries):
+        where = f"files[{j}]"
+        _table(f, path, where, ("core", "file", "bytes", "crc32"))
+        core = _int(f["core"], path, f"{where}.core", 0, width * height - 1)
+        size = _int(f["bytes"], path, f"{where}.bytes", 0, _U32)
+        for key in ("file", "crc32"):
+            if not isinstance(f[key], str):
+                raise _refuse(path, f"{where}.{key}", "must be a string", f[key])
+        if not re.fullmatch(r"core-[0-9]{4,10}\.ncim", f["file"]):
+            raise _refuse(path, f"{where}.file", "is not an image name (core-NNNN.ncim)",
+                          f["file"])
+        if not re.fullmatch(r"0x[0-9a-f]{8}", f["crc32"]):
+            raise _refuse(path, f"{where}.crc32", "must be 0x and 8 hex digits", f["crc32"])
+        files.append((core, f["file"], size, f["crc32"]))
+    return chip_spec, files
 
 
 def load_chip(directory) -> Chip:

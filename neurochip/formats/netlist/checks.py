@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 
 from .errors import FieldPath
-from .schema import TICK_TOLERANCE, Values, tick_of
+from .schema import MAX_AMPERES, MAX_COUNT, TICK_TOLERANCE, Values, tick_of
 
 
 def _object(value, path: FieldPath, required: tuple[str, ...], optional: tuple[str, ...] = (),
@@ -46,9 +46,27 @@ def _is_number(value) -> bool:
 def _number(value, path: FieldPath, what: str = "must be a number") -> float:
     if not _is_number(value):
         path.fail(what, value)
-    if not math.isfinite(value):
+    try:
+        x = float(value)
+    except OverflowError:                    # an integer beyond the largest float
+        path.fail("must be finite (too large for a 64-bit float)", value)
+    if not math.isfinite(x):
         path.fail("must be finite", value)
-    return float(value)
+    return x
+
+
+def _magnitude(limit: float, unit: str):
+    """A ``_values`` check: ``|x| <= limit``."""
+    return (lambda x: abs(x) <= limit, f"must be at most {limit:g} {unit} in magnitude")
+
+
+def _amperes(value, path: FieldPath, what: str = "must be a number (A)") -> float:
+    """A current or a weight (A): a number of magnitude at most ``MAX_AMPERES``."""
+    x = _number(value, path, what)
+    test, problem = _magnitude(MAX_AMPERES, "A")
+    if not test(x):
+        path.fail(problem, value)
+    return x
 
 
 def _positive(value, path: FieldPath, unit: str) -> float:
@@ -73,8 +91,11 @@ def _integer(value, path: FieldPath, minimum: int, what: str, maximum: int | Non
     return value
 
 
+MAX_SEED = 2**64 - 1     # seeds are 64-bit words
+
+
 def _seed(value, path: FieldPath) -> int:
-    return _integer(value, path, 0, "a non-negative integer")
+    return _integer(value, path, 0, "a non-negative integer", MAX_SEED)
 
 
 def _bool(value, path: FieldPath) -> bool:
@@ -116,18 +137,19 @@ def _time_in_run(value, path: FieldPath, dt: float, duration: float) -> float:
 
 
 def _values(value, path: FieldPath, length: int, why: str, check=None) -> Values:
-    """A number or a list of ``length`` numbers; ``check = (test, problem)`` per value."""
+    """A number or a list of ``length`` numbers; ``check = (test, problem)`` per value
+    (``problem`` a string, or a function of the value giving one)."""
     test, problem = check if check else (lambda x: True, "")
     if isinstance(value, list):
         _length(value, path, length, why)
         out = tuple(_number(v, path.at(j)) for j, v in enumerate(value))
         for j, x in enumerate(out):
             if not test(x):
-                path.at(j).fail(problem, value[j])
+                path.at(j).fail(problem(x) if callable(problem) else problem, value[j])
         return out
     x = _number(value, path, f"must be a number or a list of {length} numbers")
     if not test(x):
-        path.fail(problem, value)
+        path.fail(problem(x) if callable(problem) else problem, value)
     return x
 
 
@@ -147,5 +169,8 @@ class _Context:
 
     def delay_check(self):
         dt = self.dt
-        return (lambda x: x >= dt * (1 - TICK_TOLERANCE),
-                f"must be a number of seconds >= dt = {dt!r} (one tick)")
+        top = MAX_COUNT * dt
+        low = f"must be a number of seconds >= dt = {dt!r} (one tick)"
+        return (lambda x: dt * (1 - TICK_TOLERANCE) <= x <= top,
+                lambda x: f"must be at most {MAX_COUNT} ticks of dt ({top:g} s)"
+                if x > top else low)

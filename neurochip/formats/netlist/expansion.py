@@ -16,7 +16,7 @@ import numpy as np
 from firmware_models.lif.reference import NUMERIC_FIELDS, LifPhysical
 
 from .parsing import netlist_from_dict
-from .schema import (DcInput, DenseConnectivity, FixedProbability, ListConnectivity, Netlist,
+from .schema import (MAX_COUNT, DcInput, DenseConnectivity, FixedProbability, ListConnectivity, Netlist,
                      Normal, PoissonInput, Population, Projection, SpikeInput, StepInput, Uniform,
                      Weight, tick_of)
 from .writing import netlist_to_dict
@@ -88,7 +88,12 @@ class ExpandedNetwork:
     def delay_ticks(self) -> np.ndarray:
         """Synaptic delays in ticks, ``round(delay / dt)`` (>= 1 by validation): a spike
         decided in tick ``k`` reaches the post neuron's current in tick ``k + d``."""
-        return np.rint(self.delay / self.dt).astype(np.int64)
+        ticks = np.rint(self.delay / self.dt)
+        if ticks.size and not np.all(np.abs(ticks) <= MAX_COUNT):  # never wrap in the cast
+            s = int(np.argmax(~(np.abs(ticks) <= MAX_COUNT)))
+            raise ValueError(f"synapse {s}: delay {self.delay[s]:g} s is {ticks[s]:g} ticks "
+                             f"of dt = {self.dt:g} s, beyond {MAX_COUNT} ticks")
+        return ticks.astype(np.int64)
 
     def input_jumps(self) -> np.ndarray:
         """``(ticks, n)`` sum of input event weights per tick and neuron (A): the

@@ -11,36 +11,65 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from firmware_models.lif.reference import RESET_MODES
 
-from .checks import (_bool, _Context, _index, _integer, _length, _list, _nonnegative,
-                     _number, _object, _positive, _seed, _string, _tagged, _time_in_run,
-                     _values)
+from .checks import (_amperes, _bool, _Context, _index, _integer, _length, _list,
+                     _magnitude, _nonnegative, _number, _object, _positive, _seed, _string,
+                     _tagged, _time_in_run, _values)
+from ..limits import format_bytes, over_budget
+from .budget import check_budget
 from .errors import NAME_PATTERN, FieldPath, NetlistError
-from .schema import (DEFAULTS, FORMAT, LIF_PARAMS, MAX_COUNT, MAX_EVENTS_PER_TICK, MODELS,
-                     RECORDABLE, TICK_TOLERANCE, VERSION, Connectivity, DcInput,
+from .schema import (DEFAULTS, FORMAT, LIF_PARAMS, MAX_AMPERES, MAX_COUNT, MAX_DEPTH,
+                     MAX_EVENTS_PER_TICK, MAX_VOLTS, MODELS, NEVER_FIRES, RECORDABLE,
+                     SCALE_RANGE, TICK_TOLERANCE, VERSION, Connectivity, DcInput,
                      DenseConnectivity, FixedFanIn, FixedProbability, Input, ListConnectivity,
                      Netlist, Normal, PoissonInput, Population, Probe, Projection, SpikeInput,
                      StepInput, Uniform, Weight, tick_of)
 
 _INDEX_KEY = re.compile(r"(0|[1-9][0-9]*)\Z")
-# (test on a float, what the value must be) for the parameters that have a domain
+_LO, _HI = SCALE_RANGE
+
+
+def _scale(unit: str):
+    return (lambda x: _LO <= x <= _HI,
+            lambda x: f"must be positive ({unit})" if x <= 0 else
+            f"must be in [{_LO:g}, {_HI:g}] ({unit})")
+
+
+# (test on a float, what the value must be) for every numeric parameter: its domain, and
+# magnitudes far beyond any neuron refused (they would overflow the quantisation)
 _PARAM_DOMAIN = {
-    "C": (lambda x: x > 0, "must be positive (farads)"),
-    "g_L": (lambda x: x > 0, "must be positive (siemens)"),
-    "T_ref": (lambda x: x >= 0, "must be >= 0 (seconds)"),
-    "tau_syn": (lambda x: x > 0, "must be positive (seconds)"),
-    "tau_theta": (lambda x: x > 0, "must be positive (seconds)"),
-    "alpha": (lambda x: x >= 0, "must be >= 0 (volts)"),
-    "sigma": (lambda x: x >= 0, "must be >= 0 (V/sqrt(s))"),
+    "C": _scale("farads"),
+    "g_L": _scale("siemens"),
+    "E_L": (lambda x: abs(x) <= MAX_VOLTS, f"must be at most {MAX_VOLTS:g} V in magnitude"),
+    "V_th": (lambda x: abs(x) <= MAX_VOLTS or x >= NEVER_FIRES,
+             f"must be at most {MAX_VOLTS:g} V in magnitude, or >= {NEVER_FIRES:g} V "
+             f"(never fires)"),
+    "V_reset": (lambda x: abs(x) <= MAX_VOLTS,
+                f"must be at most {MAX_VOLTS:g} V in magnitude"),
+    "tau_syn": _scale("seconds"),
+    "tau_theta": _scale("seconds"),
+    "alpha": (lambda x: 0 <= x <= MAX_VOLTS, lambda x: "must be >= 0 (volts)" if x < 0
+              else f"must be at most {MAX_VOLTS:g} (volts)"),
+    "I_bias": (lambda x: abs(x) <= MAX_AMPERES,
+               f"must be at most {MAX_AMPERES:g} A in magnitude"),
+    "sigma": (lambda x: 0 <= x <= MAX_VOLTS, lambda x: "must be >= 0 (V/sqrt(s))" if x < 0
+              else f"must be at most {MAX_VOLTS:g} (V/sqrt(s))"),
 }
 
 
-def _population(name: str, value, path: FieldPath) -> Population:
+def _t_ref_domain(dt: float):
+    top = MAX_COUNT * dt
+    return (lambda x: 0 <= x <= top, lambda x: "must be >= 0 (seconds)" if x < 0 else
+            f"must be at most {MAX_COUNT} ticks of dt ({top:g} s)")
+
+
+def _population(name: str, value, path: FieldPath, dt: float) -> Population:
     obj = _object(value, path, ("model", "size"), ("params",))
     model = _string(obj["model"], path.key("model"))
     if model not in MODELS:
@@ -69,7 +98,8 @@ def _population(name: str, value, path: FieldPath) -> Population:
             else:
                 kpath.fail(f"{what} or a list of {size} of them", value)
         else:
-            params[key] = _values(value, kpath, size, why, _PARAM_DOMAIN.get(key))
+            domain = _t_ref_domain(dt) if key == "T_ref" else _PARAM_DOMAIN[key]
+            params[key] = _values(value, kpath, size, why, domain)
     # V_reset below V_th where the reset is to a value (LifPhysical's rule)
     vreset, vth, reset = params["V_reset"], params["V_th"], params["reset"]
     per_neuron = any(isinstance(x, tuple) for x in (vreset, vth, reset))
@@ -91,16 +121,18 @@ def _weight(value, path: FieldPath) -> Weight:
         if "mean" in value or "std" in value:
             obj = _object(value, path, ("mean", "std"))
             std = _nonnegative(obj["std"], path.key("std"), "amperes")
-            return Normal(_number(obj["mean"], path.key("mean")), std)
+            if std > MAX_AMPERES:
+                path.key("std").fail(f"must be at most {MAX_AMPERES:g} A", obj["std"])
+            return Normal(_amperes(obj["mean"], path.key("mean"), "must be a number"), std)
         if "low" in value or "high" in value:
             obj = _object(value, path, ("low", "high"))
-            low = _number(obj["low"], path.key("low"))
-            high = _number(obj["high"], path.key("high"))
+            low = _amperes(obj["low"], path.key("low"), "must be a number")
+            high = _amperes(obj["high"], path.key("high"), "must be a number")
             if not low <= high:
                 path.key("high").fail(f"must be >= low ({low!r})", obj["high"])
             return Uniform(low, high)
         path.fail(what, value)
-    return _number(value, path, what)
+    return _amperes(value, path, what)
 
 
 def _connectivity(value, path: FieldPath, n_pre: int, n_post: int, pre: str, post: str
@@ -116,12 +148,13 @@ def _connectivity(value, path: FieldPath, n_pre: int, n_post: int, pre: str, pos
         _length(post_list, path.key("post"), len(pre_list), "length of pre")
         idx_post = tuple(_index(v, path.key("post").at(j), n_post, post)
                          for j, v in enumerate(post_list))
-        weight = _values(obj["weight"], path.key("weight"), len(pre_list), "length of pre")
+        weight = _values(obj["weight"], path.key("weight"), len(pre_list), "length of pre",
+                         _magnitude(MAX_AMPERES, "A"))
         return ListConnectivity(idx_pre, idx_post, weight)
     if kind == "dense":
         obj = _object(value, path, ("type", "weights"))
         return DenseConnectivity(_matrix(obj["weights"], path.key("weights"), n_pre, n_post,
-                                         pre, post, None))
+                                         pre, post, _magnitude(MAX_AMPERES, "A")))
     optional = ("seed", "self_connections")
     if kind == "fixed_probability":
         obj = _object(value, path, ("type", "p", "weight"), optional)
@@ -160,7 +193,7 @@ def _matrix(value, path: FieldPath, n_pre: int, n_post: int, pre: str, post: str
             test, problem = check
             for j, x in enumerate(out[-1]):
                 if not test(x):
-                    rpath.at(j).fail(problem, row[j])
+                    rpath.at(j).fail(problem(x) if callable(problem) else problem, row[j])
     return tuple(out)
 
 
@@ -185,11 +218,12 @@ def _projection(value, path: FieldPath, ctx: _Context) -> Projection:
                        f"'{conn.type}' takes one number of seconds")
     else:
         test, problem = check
-        what = (f"{problem} or a list of them" if isinstance(
-            conn, (ListConnectivity, DenseConnectivity)) else problem)
+        low = problem(0.0)
+        what = (f"{low} or a list of them" if isinstance(
+            conn, (ListConnectivity, DenseConnectivity)) else low)
         delay = _number(raw, dpath, what)
         if not test(delay):
-            dpath.fail(problem, raw)
+            dpath.fail(problem(delay), raw)
     return Projection(pre, post, conn, delay)
 
 
@@ -230,14 +264,15 @@ def _input(value, path: FieldPath, ctx: _Context) -> Input:
     if kind == "poisson":
         return _poisson_input(obj, path, ctx, target, neurons, why)
     if kind == "dc":
-        amplitude = _values(obj["amplitude"], path.key("amplitude"), count, why)
+        amplitude = _values(obj["amplitude"], path.key("amplitude"), count, why,
+                            _magnitude(MAX_AMPERES, "A"))
         return DcInput(target, amplitude, neurons)
     return _step_input(obj, path, ctx, target, neurons)
 
 
 def _spike_input(obj: dict, path: FieldPath, ctx: _Context, target: str) -> SpikeInput:
     size = ctx.sizes[target]
-    weight = _number(obj["weight"], path.key("weight"), "must be a number (A)")
+    weight = _amperes(obj["weight"], path.key("weight"))
     tpath = path.key("times")
     table = obj["times"]
     if not isinstance(table, dict):
@@ -259,7 +294,8 @@ def _poisson_input(obj: dict, path: FieldPath, ctx: _Context, target: str,
     count = ctx.sizes[target] if neurons is None else len(neurons)
     rate = _values(obj["rate"], path.key("rate"), count, why,
                    (lambda x: x >= 0, "must be >= 0 (Hz)"))
-    weight = _values(obj["weight"], path.key("weight"), count, why)
+    weight = _values(obj["weight"], path.key("weight"), count, why,
+                     _magnitude(MAX_AMPERES, "A"))
     seed = _seed(obj["seed"], path.key("seed")) if "seed" in obj else None
     fan_in = _integer(obj.get("fan_in", 1), path.key("fan_in"), 1, "a positive integer",
                       MAX_COUNT)
@@ -293,8 +329,7 @@ def _step_input(obj: dict, path: FieldPath, ctx: _Context, target: str,
                              times_list[j])
     amps = _list(obj["amplitudes"], apath, "must be a list of currents (A)")
     _length(amps, apath, len(step_times), "length of times")
-    amplitudes = tuple(_number(a, apath.at(j), "must be a number (A)")
-                       for j, a in enumerate(amps))
+    amplitudes = tuple(_amperes(a, apath.at(j)) for j, a in enumerate(amps))
     return StepInput(target, step_times, amplitudes, neurons)
 
 
@@ -322,6 +357,7 @@ def netlist_from_dict(data, source: str = "<dict>") -> Netlist:
     """
     source = str(source)
     root = FieldPath(source)
+    _check_depth(data, source)
     if not isinstance(data, dict):
         root.fail("must be an object at the top level", data)
     obj = _object(data, root, ("format", "version", "dt", "duration", "populations"),
@@ -353,7 +389,7 @@ def netlist_from_dict(data, source: str = "<dict>") -> Netlist:
         if not isinstance(name, str) or not NAME_PATTERN.match(name):
             ppath.fail("population names must be letters, digits, '_' and '-', starting "
                        "with a letter or '_'", name)
-        populations.append(_population(name, value, ppath.key(name)))
+        populations.append(_population(name, value, ppath.key(name), dt))
     ctx = _Context(source, dt, duration, {p.name: p.size for p in populations})
 
     def section(key, parse):
@@ -371,7 +407,25 @@ def netlist_from_dict(data, source: str = "<dict>") -> Netlist:
                 f"already probed by probes[{seen[probe.population]}]; list every variable "
                 f"in one probe", probe.population)
         seen[probe.population] = j
-    return Netlist(dt, duration, tuple(populations), projections, inputs, probes, seed)
+    netlist = Netlist(dt, duration, tuple(populations), projections, inputs, probes, seed)
+    check_budget(netlist, source)
+    return netlist
+
+
+def _check_depth(data, source: str) -> None:
+    """Refuse objects and lists nested deeper than ``MAX_DEPTH`` (no netlist field is
+    nested more than a few levels), walking without recursion."""
+    stack = [(data, FieldPath(source), 1)]
+    while stack:
+        value, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            path.fail(f"nested deeper than {MAX_DEPTH} levels of objects and lists")
+        if isinstance(value, dict):
+            stack.extend((v, path.key(k) if isinstance(k, str) else path, depth + 1)
+                         for k, v in value.items() if isinstance(v, (dict, list)))
+        elif isinstance(value, list):
+            stack.extend((v, path.at(j), depth + 1) for j, v in enumerate(value)
+                         if isinstance(v, (dict, list)))
 
 
 def _parse_text(text: str, suffix: str, source: str):
@@ -389,9 +443,17 @@ def _parse_text(text: str, suffix: str, source: str):
             raise NetlistError(source, f"line {e.lineno}, column {e.colno}",
                                f"invalid JSON: {e.msg}") from None
         except RecursionError:
-            raise NetlistError(source, "", "invalid JSON: nested too deeply") from None
+            raise NetlistError(source, "", f"invalid JSON: nested deeper than {MAX_DEPTH} "
+                                           f"levels of objects and lists") from None
+        except NetlistError:
+            raise
+        except ValueError as e:               # an integer beyond int's digit limit
+            raise NetlistError(source, "", f"invalid JSON: {_digits(e)}") from None
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        raise NetlistError(source, "", f"invalid TOML: nested deeper than {MAX_DEPTH} "
+                                       f"levels of tables and arrays") from None
     except tomllib.TOMLDecodeError as e:
         message = str(e)
         where = re.search(r" \(at line (\d+), column (\d+)\)$", message)
@@ -404,6 +466,18 @@ def _parse_text(text: str, suffix: str, source: str):
             raise NetlistError(source, "end of document",
                                f"invalid TOML: {message[:where.start()]}") from None
         raise NetlistError(source, "", f"invalid TOML: {message}") from None
+    except ValueError as e:                   # an integer beyond int's digit limit
+        raise NetlistError(source, "", f"invalid TOML: {_digits(e)}") from None
+
+
+def _digits(error: ValueError) -> str:
+    found = re.search(r"value has (\d+) digits", str(error))
+    return (f"an integer of {found.group(1)} digits (at most {sys.get_int_max_str_digits()})"
+            if found else str(error).splitlines()[0][:80])
+
+
+# a parsed file takes this many bytes of memory per byte of text, at most (lists of floats)
+PARSED_BYTES_PER_BYTE = 48
 
 
 def load_netlist(path: str | os.PathLike) -> Netlist:
@@ -414,6 +488,10 @@ def load_netlist(path: str | os.PathLike) -> Netlist:
         raise NetlistError(source, "", f"unsupported file type {suffix or '(none)'!r} "
                                        f"(expected .json or .toml)")
     try:
+        size = Path(path).stat().st_size
+        problem = over_budget(size * PARSED_BYTES_PER_BYTE, f"the file ({format_bytes(size)})")
+        if problem:
+            raise NetlistError(source, "", problem)
         raw = Path(path).read_bytes()
     except OSError as e:
         raise NetlistError(source, "", f"cannot read: {e.strerror or e}") from None
@@ -421,4 +499,6 @@ def load_netlist(path: str | os.PathLike) -> Netlist:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise NetlistError(source, "", f"not UTF-8 text (byte {e.start})") from None
-    return netlist_from_dict(_parse_text(text, suffix, source), source)
+    data = _parse_text(text, suffix, source)
+    _check_depth(data, source)
+    return netlist_from_dict(data, source)

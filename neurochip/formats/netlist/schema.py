@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from firmware_models.lif.quantiser import NEVER_FIRES
 from firmware_models.lif.reference import NUMERIC_FIELDS, LifPhysical
 
 FORMAT = "neurochip-netlist"
@@ -25,6 +26,11 @@ RECORDABLE = ("spikes", "v", "i", "theta")
 TICK_TOLERANCE = 1e-9   # in ticks: how close to a grid point a time counts as on it
 MAX_COUNT = 2**31 - 1   # largest population size, run length in ticks, Poisson fan-in
 MAX_EVENTS_PER_TICK = 1e6  # largest mean Poisson events per tick and neuron
+MAX_DEPTH = 32          # deepest nesting of objects and lists a file may have
+# Magnitudes far beyond any neuron that keep the float arithmetic finite (docs/netlist.md)
+MAX_AMPERES = 1e6       # currents and weights, A
+MAX_VOLTS = 1e6         # E_L, V_reset, alpha, |V_th| unless V_th >= NEVER_FIRES
+SCALE_RANGE = (1e-30, 1e30)  # C (F), g_L (S), tau_syn and tau_theta (s)
 
 DEFAULTS = {f: getattr(LifPhysical, f) for f in LIF_PARAMS}   # of every LIF parameter
 
