@@ -670,8 +670,12 @@ def test_real_graphs_load_and_run(name, dt, convention, sizes):
     run = run_float(net, x)
     assert run.spikes.shape == (50, net.n)
     if name == "lif_rockpool.nir":
-        assert net.warnings == (("Output 'output' declares shape (1, 1, 1) for the (1,) "
-                                 "values of '1_LIFNeuronTorch'"),)
+        assert net.warnings[0] == ("Output 'output' declares shape (1, 1, 1) for the (1,) "
+                                   "values of '1_LIFNeuronTorch'")
+        assert net.warnings[1:] == ("neuron node '1_LIFNeuronTorch': Rockpool's exporter drops "
+                                    "the neuron bias, the recurrent weights w_rec and "
+                                    "max_spikes_per_dt: a network that had them runs without "
+                                    "them",)
     if name == "two_lif_neurons.nir":
         assert net.reset == {"lif1": "value", "lif2": "value"}
 

@@ -94,6 +94,8 @@ def prepare_from_args(args):
         print(f"{args.netlist}: {net.convention} export ({net.convention_reason}); dt = "
               f"{format_duration(args.dt)}, {prepared.ticks} ticks, reset "
               f"{', '.join(sorted(set(net.reset.values())))}")
+        for note in net.warnings:
+            print(f"note: {note}")
     return prepared
 
 

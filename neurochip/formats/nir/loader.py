@@ -393,10 +393,30 @@ def load_nir(path_or_graph, dt: float, reset: str | Mapping[str, str] = "auto",
             _adopt(graph.nodes[name], pop_dicts[name], dc, name, loader.warnings)
     output_maps, probes = _outputs(graph, loader, models, node_maps)
     _note_unconnected(graph, loader.warnings)
+    loader.warnings.extend(_what_the_exporter_left_out(conv, list(models)))
     netlist = _netlist(graph, dt, node_maps, pop_dicts, projections, dc, probes)
     resets = {name: models[name].reset for name in models}
     return NirNetwork(source, netlist, conv, reason, dt0, resets, node_maps, input_maps,
                       output_maps, *_input_synapses(*synapses), tuple(loader.warnings))
+
+
+# what each exporter does not write (measured on its own exports: docs/nir.md)
+LEFT_OUT = {
+    "snntorch": "snnTorch's exporter writes neither reset_mechanism nor reset_delay (the "
+                "float reference takes them as options)",
+    "norse": "Norse's exporter writes neither v_reset (0 is assumed) nor the cell's dt",
+    "sinabs": "Sinabs' exporter writes no spike function (multi-spike), reset function or "
+              "min_v_mem (the float reference takes them as options)",
+    "rockpool": "Rockpool's exporter drops the neuron bias, the recurrent weights w_rec and "
+                "max_spikes_per_dt: a network that had them runs without them",
+}
+
+
+def _what_the_exporter_left_out(conv: str, nodes: list[str]) -> list[str]:
+    if conv not in LEFT_OUT or not nodes:
+        return []
+    shown = ", ".join(repr(n) for n in nodes[:6]) + (" and more" if len(nodes) > 6 else "")
+    return [f"neuron node{'s' * (len(nodes) > 1)} {shown}: {LEFT_OUT[conv]}"]
 
 
 def _check_arguments(dt, reset, convention: str) -> tuple[float, dict[str, str], str]:
