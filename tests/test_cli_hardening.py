@@ -34,7 +34,7 @@ def folder(tmp_path, monkeypatch):
 @pytest.mark.parametrize("argv, said", [
     (["run", "net.json", "--ticks", str(10 ** 20)], "argument --ticks: expected a positive "
                                                     "integer up to 2147483647"),
-    (["run", "net.json", "--mesh", "100000x100000"], "expected a mesh of at most 65536 cores"),
+    (["run", "net.json", "--mesh", "100000x100000"], "expected a mesh of at most 16384 cores"),
     (["run", "huge.json", "--ticks", "5"], "huge.json"),
     (["run", "deep.toml", "--ticks", "5"], "deep.toml"),
     (["run", "corrupt.nir", "--ticks", "5"], "corrupt.nir"),

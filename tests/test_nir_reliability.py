@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("h5py")
 nir = pytest.importorskip("nir")
 
-from neurochip.formats.limits import memory_budget, parse_bytes  # noqa: E402
+from neurochip.hardware.limits import memory_budget, parse_bytes  # noqa: E402
 from neurochip.formats.nir import NirError, load_nir, run_float, run_framework  # noqa: E402
 from neurochip.formats.nir.hdf5_read import read_nir_file  # noqa: E402
 

@@ -238,6 +238,10 @@ def main(argv: list[str] | None = None) -> int:
     except (SpecError, RegisterOverflowError, ValueError, OSError) as error:
         print(f"neurochip: {_one_line(error)}", file=sys.stderr)
         return 1
+    except MemoryError:   # a budget estimate fell short: say so in one line
+        print("neurochip: out of memory; lower NEUROCHIP_MEMORY_BUDGET to be refused "
+              "before the run", file=sys.stderr)
+        return 1
 
 
 def _one_line(error: BaseException) -> str:

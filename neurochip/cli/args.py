@@ -27,7 +27,7 @@ class _Parser(argparse.ArgumentParser):
 
 # ====================================================================== numbers
 MAX_COUNT = 2 ** 31 - 1     # the largest tick count, size or slot count a command takes
-MAX_CORES = 1 << 16         # the largest mesh (cores) a command builds
+MAX_CORES = 1 << 14         # the largest mesh (cores) a command builds (128x128)
 
 
 def bounded(convert, what: str, *, above: float | None = None, at_least: float | None = None,

@@ -64,7 +64,7 @@ def throughput_command(args) -> int:
                          f"{args.dt * 1e3:g} ms")
     clock = args.clock or preset.clock_hz
     if args.example == "random":
-        from ..formats.limits import over_budget
+        from ..hardware.limits import over_budget
         # the built-in network's peak while it is placed: about 64 bytes per synapse and
         # 256 per neuron (docs/performance.md measures 42 and 208 at a million neurons)
         why = over_budget(64 * args.neurons * args.fanout + 256 * args.neurons,

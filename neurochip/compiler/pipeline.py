@@ -32,12 +32,12 @@ from ..hardware.checkpoint import Checkpoint
 from ..hardware.chip import Chip, ChipSpec
 from .calibration import Calibration, register_zero, scale_floors
 from .dialects import DEFAULT_DIALECT, dialect_model, dialect_quantiser
-from ..hardware.engine import Recording
+from ..hardware.engine import Recording, check_ticks
 from .partition import PARTITIONERS, greedy_partition, inter_core_entries, sequential_partition
 from .placement import InputMap, Network, neuron_slots, place
 from .report import CompileReport, CoreUse
 from ..formats.netlist import ExpandedNetwork, Netlist, expand
-from ..formats.limits import over_budget
+from ..hardware.limits import over_budget
 from ..hardware.spec import CoreSpec, SpecError
 
 __all__ = ["PARTITIONERS", "Calibration", "CompileReport", "CompiledNetwork", "CoreUse", "compile_netlist",
@@ -101,7 +101,14 @@ class CompiledNetwork:
         segment. With ``timing``, ``Recording.timing`` has the chip's timing of every tick.
         """
         start = self.chip.t
-        ticks = max(self.expanded.ticks - start, 0) if ticks is None else ticks
+        ticks = max(self.expanded.ticks - start, 0) if ticks is None else check_ticks(ticks)
+        # the input arrays (ticks x channels, ticks x axons) and the recordings: refused
+        # over the memory budget before anything is allocated
+        why = over_budget(8 * ticks * (self.network.n_inputs + self.chip.layout.n_axons
+                                       + self.expanded.n * len(record)),
+                          f"a run of {ticks} ticks of the compiled network")
+        if why:
+            raise SpecError(why)
         inputs = self.inputs(ticks, start)
         starts, _ = self.bias_schedule
         end = start + ticks

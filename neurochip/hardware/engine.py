@@ -32,6 +32,7 @@ from firmware_models.base import FirmwareModel
 
 from .fixed import Arithmetic, register_range
 from .lfsr import NoiseBank
+from .limits import over_budget
 from .routing import AxonBuffer
 from .spec import CoreSpec, SpecError
 from .synapses import DeliveryTable, SynapseMemory, row_words
@@ -251,6 +252,19 @@ class Engine:
             raise SpecError(f"{where}: axon {int(bad[0])} outside 0..{self.buffer.n_axons - 1}")
         self.buffer.schedule(tick, axons, check_event_counts(counts, where))
 
+    def _check_recording_budget(self, ticks: int, record, timing) -> None:
+        """What a run of ``ticks`` will hold: every recorded register and the spikes per
+        slot and tick, and the per-tick timing tables; refused over the memory budget
+        before anything is allocated."""
+        per_tick = 8 * self.n * max(len(record), 1)
+        if timing is not None:
+            per_tick += 8 * 12 * timing.n_cores + 32 * self.entry_axon.size
+        why = over_budget(per_tick * ticks, f"a run of {ticks} ticks recording "
+                                            f"{', '.join(record) or 'nothing'} on {self.n} "
+                                            f"slots")
+        if why:
+            raise SpecError(why)
+
     def tick(self) -> Activity:
         t = self.t
         self.arith.tick = t
@@ -290,6 +304,7 @@ class Engine:
         only: a per-tick Python callback).
         """
         ticks = check_ticks(ticks)
+        self._check_recording_budget(ticks, record, timing)
         backend = resolve_backend(backend, self.model)
         if on_tick is not None and backend == "compiled":
             raise SpecError("a per-tick callback (on_tick) needs backend='numpy'")

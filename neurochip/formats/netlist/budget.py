@@ -1,6 +1,6 @@
 """What a netlist will cost before anything is allocated: the neurons, synapses, input
 events, currents and recordings its rules ask for, in bytes, against the memory budget
-(``neurochip.formats.limits``: ``NEUROCHIP_MEMORY_BUDGET``, default 4 GiB).
+(``neurochip.hardware.limits``: ``NEUROCHIP_MEMORY_BUDGET``, default 4 GiB).
 
 ``check_budget`` runs at the end of every load (``netlist_from_dict``), so ``expand``,
 ``compile_netlist`` and the runs never start on a network that cannot fit: the refusal
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from ..limits import format_bytes, memory_budget, MEMORY_BUDGET_VAR
+from ...hardware.limits import format_bytes, memory_budget, MEMORY_BUDGET_VAR
 from .errors import FieldPath
 from .schema import (DenseConnectivity, FixedProbability, ListConnectivity, Netlist,
                      PoissonInput, SpikeInput, StepInput, tick_of)

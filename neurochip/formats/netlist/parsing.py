@@ -21,7 +21,7 @@ from firmware_models.lif.reference import RESET_MODES
 from .checks import (_amperes, _bool, _Context, _index, _integer, _length, _list,
                      _magnitude, _nonnegative, _number, _object, _positive, _seed, _string,
                      _tagged, _time_in_run, _values)
-from ..limits import format_bytes, over_budget
+from ...hardware.limits import format_bytes, over_budget
 from .budget import check_budget
 from .errors import NAME_PATTERN, FieldPath, NetlistError
 from .schema import (DEFAULTS, FORMAT, LIF_PARAMS, MAX_AMPERES, MAX_COUNT, MAX_DEPTH,

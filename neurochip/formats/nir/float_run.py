@@ -10,7 +10,7 @@ import numpy as np
 
 from firmware_models.lif.reference import simulate
 
-from ..limits import over_budget
+from ...hardware.limits import over_budget
 from ..netlist import expand
 from .constants import NON_SPIKING
 from .errors import NirError

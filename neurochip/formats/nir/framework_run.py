@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..limits import over_budget
+from ...hardware.limits import over_budget
 from .building import _feeders, _input_maps
 from .errors import NirError
 from .frameworks import FRAMEWORKS, NodeFields, Options

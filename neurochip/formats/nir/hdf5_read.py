@@ -34,7 +34,7 @@ import threading
 import time
 from pathlib import Path
 
-from ..limits import format_bytes, memory_budget, read_timeout
+from ...hardware.limits import format_bytes, memory_budget, read_timeout
 from .errors import NirError
 
 MAX_OBJECTS = 200_000      # groups and datasets in one file

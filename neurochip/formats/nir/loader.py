@@ -14,7 +14,7 @@ import numpy as np
 
 from firmware_models.lif.reference import RESET_MODES
 
-from ..limits import over_budget
+from ...hardware.limits import over_budget
 from ..units import parse_duration
 from .building import (
     _input_maps,

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from ..limits import over_budget
+from ...hardware.limits import over_budget
 from .params import _P
 from .reading import _text
 

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from ..limits import over_budget
+from ...hardware.limits import over_budget
 
 from .errors import NirError, _node_at
 from .reading import _Node

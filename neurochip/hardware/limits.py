@@ -1,5 +1,5 @@
-"""Resource limits shared by the file formats: the memory budget a load or a run may ask
-for before it allocates, and the time a file read may take.
+"""Resource limits shared by the hardware and the file formats: the memory budget a load
+or a run may ask for before it allocates, and the time a file read may take.
 
 * ``memory_budget()``: bytes, from the environment variable ``NEUROCHIP_MEMORY_BUDGET``
   (an integer number of bytes, or with a unit: ``"512MiB"``, ``"8GiB"``, ``"2GB"``);
