@@ -215,6 +215,7 @@ def _note_first_compilation() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    args = None
     try:
         args = parser.parse_args(argv)
         if args.command is None:
@@ -233,10 +234,10 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except (UsageError, *REFUSED_INPUT) as error:
-        print(f"neurochip: error: {_one_line(error)}", file=sys.stderr)
+        print(f"neurochip: error: {_one_line(error, args)}", file=sys.stderr)
         return 2
     except (SpecError, RegisterOverflowError, ValueError, OSError) as error:
-        print(f"neurochip: {_one_line(error)}", file=sys.stderr)
+        print(f"neurochip: {_one_line(error, args)}", file=sys.stderr)
         return 1
     except MemoryError:   # a budget estimate fell short: say so in one line
         print("neurochip: out of memory; lower NEUROCHIP_MEMORY_BUDGET to be refused "
@@ -244,10 +245,16 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _one_line(error: BaseException) -> str:
+def _one_line(error: BaseException, args=None) -> str:
+    """The error on one line; for a NIR graph, its populations named with their node."""
     text = str(error) if not isinstance(error, OSError) or not error.filename else \
         f"{error.filename}: {error.strerror or error}"
-    return " ".join(text.split())
+    text = " ".join(text.split())
+    prepared = getattr(args, "prepared", None)
+    if prepared is not None:
+        from ..lab.nir_runs import with_node_names
+        text = with_node_names([text], prepared.network)[0]
+    return text
 
 
 if __name__ == "__main__":
