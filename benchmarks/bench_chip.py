@@ -4,10 +4,11 @@ The network is ``neurochip.lab.examples.random_network`` (about 25 Hz at 1 ms ti
 placed in contiguous blocks on a 4×4 mesh; each neuron reaches up to 16 cores, one
 packet per destination core. Events are counted as spikes × fan-out (synaptic events).
 
-    python benchmarks/bench_chip.py [--neurons 10000] [--ticks 1000]
+    python benchmarks/bench_chip.py [--neurons 10000] [--ticks 1000] [--timing packets]
 
 prints a line per configuration and, last, one JSON object per configuration with keys
-``cores, neurons, fanout, ticks, spikes, events, seconds, events_per_s, timing, backend``.
+``cores, neurons, fanout, ticks, spikes, events, seconds, events_per_s, timing, backend``
+(``timing``: false, ``"totals"`` or ``"packets"``, what ``Chip.run(..., timing=)`` kept).
 Each backend is warmed up first; its first call is printed separately. Timing off and
 on run alternately, ``--repeat`` times each (a freshly built chip each time), and each
 reports its fastest run, as ``timeit`` does: on a shared machine the slower runs
@@ -45,15 +46,17 @@ def warm_up(backend: str, timing: bool) -> float:
     return time.perf_counter() - start
 
 
-def measure(neurons: int, fanout: int, ticks: int, backend: str, repeat: int) -> list[dict]:
-    """Timing off and on, alternately, ``repeat`` times each (a fresh chip every run, so
-    both see the same conditions); the fastest run of each is reported."""
+def measure(neurons: int, fanout: int, ticks: int, backend: str, repeat: int,
+            mode: str = "totals") -> list[dict]:
+    """Timing off and on (``mode``: ``Chip.run``'s ``timing="totals"`` or
+    ``"packets"``), alternately, ``repeat`` times each (a fresh chip every run, so both
+    see the same conditions); the fastest run of each is reported."""
     times = {False: [], True: []}
     for _ in range(repeat):
         for timing in (False, True):
             chip = build(neurons, fanout)
             start = time.perf_counter()
-            recording = chip.run(ticks, timing=timing, backend=backend)
+            recording = chip.run(ticks, timing=mode if timing else False, backend=backend)
             times[timing].append(time.perf_counter() - start)
             spikes = int(recording.spikes.sum())
             cycles = (sum(t.cycles for t in recording.timing) / ticks) if timing else None
@@ -63,7 +66,8 @@ def measure(neurons: int, fanout: int, ticks: int, backend: str, repeat: int) ->
         results.append({
             "cores": chip.spec.n_cores, "neurons": neurons, "fanout": fanout, "ticks": ticks,
             "spikes": spikes, "events": spikes * fanout, "seconds": round(seconds, 4),
-            "events_per_s": round(spikes * fanout / seconds), "timing": timing,
+            "events_per_s": round(spikes * fanout / seconds),
+            "timing": mode if timing else False,
             "backend": backend, "all_seconds": [round(s, 4) for s in times[timing]],
             "mean_cycles_per_tick": cycles if timing else None})
     return results
@@ -77,15 +81,19 @@ def main() -> None:
     parser.add_argument("--backends", default="numpy,compiled")
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs per configuration; the fastest is reported (3)")
+    parser.add_argument("--timing", default="totals", choices=("totals", "packets"),
+                        help="what timing on keeps (Chip.run's timing=): totals (default) "
+                             "or every packet's record")
     args = parser.parse_args()
     results = []
     for backend in args.backends.split(","):
         for timing in (False, True):
             print(f"{backend}, timing {'on' if timing else 'off'}: first call in this process "
                   f"{warm_up(backend, timing):.2f} s")
-        results += measure(args.neurons, args.fanout, args.ticks, backend, args.repeat)
+        results += measure(args.neurons, args.fanout, args.ticks, backend, args.repeat,
+                           args.timing)
     for r in results:
-        print(f"{r['backend']:>8}, timing {'on ' if r['timing'] else 'off'}: {r['spikes']} "
+        print(f"{r['backend']:>8}, timing {r['timing'] or 'off'}: {r['spikes']} "
               f"spikes, {r['events']:.3g} events in {r['seconds']:.3f} s = "
               f"{r['events_per_s']:.3g} events/s (runs: "
               f"{', '.join(f'{s:.3f}' for s in r['all_seconds'])} s)")

@@ -13,6 +13,7 @@ tick, the cycle each core ends each phase and each packet's injection and arriva
 
 from __future__ import annotations
 
+import copy
 import os
 from dataclasses import dataclass, field, fields
 from typing import Sequence
@@ -28,7 +29,7 @@ from .engine import Activity, Engine, Layout, Recording
 from .routing import RoutingTable
 from .spec import CoreSpec, SpecError
 from .synapses import SynapseMemory, row_words
-from .timing import Mesh, TickTiming, TimingTable, tick_timing
+from .timing import Mesh, TickTiming, TickTotals, TimingTable, packet_cycles, tick_timing
 
 
 @dataclass(frozen=True)
@@ -196,15 +197,22 @@ class Chip:
         return activity.fired, self.timing.of(activity) if self.timing_enabled else None
 
     def run(self, ticks: int, inputs: np.ndarray | None = None,
-            record: tuple[str, ...] = ("spikes",), timing: bool = True,
+            record: tuple[str, ...] = ("spikes",), timing: bool | str = True,
             backend: str | None = None) -> Recording:
         """Run ``ticks`` ticks; ``inputs`` (ticks × global axons) are event counts.
 
-        With ``timing``, ``Recording.timing`` holds one ``TickTiming`` per tick.
+        ``timing``: ``True`` or ``"packets"``: ``Recording.timing`` holds one
+        ``TickTiming`` per tick, with every packet's record; ``"totals"``: one
+        ``TickTotals`` per tick (the same per-core and per-link counts and cycles, the
+        packet records worked out only when asked for: much faster); ``False``: none.
         ``backend``: ``"compiled"`` (numba, default when installed) or ``"numpy"``.
         """
-        return self.engine.run(ticks, inputs, record, backend=backend,
-                               timing=self.timing if timing else None)
+        if timing not in (True, False, "packets", "totals"):
+            raise SpecError(f"timing must be True, False, 'packets' or 'totals', "
+                            f"got {timing!r}")
+        chosen = None if timing is False else \
+            self.timing if timing != "totals" else self.timing.totals()
+        return self.engine.run(ticks, inputs, record, backend=backend, timing=chosen)
 
 
 class ChipTiming:
@@ -232,22 +240,58 @@ class ChipTiming:
             [[0], np.cumsum(np.bincount(entry, minlength=self.entry_dst.size))]).astype(np.int64)
         self.hop_index, self.hop_link, self.hop_in_x = hop, link, in_x
         self.hop_step = step.astype(np.int64)
+        self.packets = True  # keep every packet's record (else ``TickTotals``)
 
-    def of(self, activity: Activity) -> TickTiming:
+    def totals(self) -> ChipTiming:
+        """This timing, keeping per tick the totals and the fired slots only."""
+        chosen = copy.copy(self)
+        chosen.packets = False
+        return chosen
+
+    def packet_count(self, fired: np.ndarray) -> int:
+        """Packets sent by the slots ``fired``."""
+        starts = self.engine.entry_start
+        return int((starts[fired + 1] - starts[fired]).sum())
+
+    def packets_of(self, fired: np.ndarray, neuron_end: np.ndarray) -> tuple:
+        """A tick's packet records (source, destination, injection and arrival cycle)
+        from the slots that fired and each core's ``neuron_end``."""
+        entries, _ = row_words(self.engine.entry_start, np.asarray(fired, np.int64))
+        inject, arrive = packet_cycles(self.spec.timing, neuron_end, self.entry_src[entries],
+                                       self._hops(entries))
+        return self.entry_src[entries], self.entry_dst[entries], inject, arrive
+
+    def _hops(self, entries: np.ndarray) -> tuple:
+        words, lengths = row_words(self.hop_start, entries)
+        packet = np.repeat(np.arange(entries.size), lengths)
+        return (packet, self.hop_index[words], self.hop_link[words], self.hop_in_x[words],
+                self.hop_step[words])
+
+    def of(self, activity: Activity) -> TickTiming | TickTotals:
         """Timing of one tick from its ``Activity`` (numpy backend)."""
         idle = self.model.idle(self.engine.params, activity.before, activity.acc,
                                activity.fired)
-        words, lengths = row_words(self.hop_start, activity.entries)
-        packet = np.repeat(np.arange(activity.entries.size), lengths)
-        hops = (packet, self.hop_index[words], self.hop_link[words], self.hop_in_x[words],
-                self.hop_step[words])
-        return tick_timing(self.spec.timing, self.mesh, self.axon_core[activity.axons],
+        full = tick_timing(self.spec.timing, self.mesh, self.axon_core[activity.axons],
                            self.row_length[activity.axons], self.slot_core, idle,
                            self.entry_src[activity.entries], self.entry_dst[activity.entries],
-                           hops=hops)
+                           hops=self._hops(activity.entries))
+        if self.packets:
+            return full
+        names = ("packet_src", "packet_dst", "packet_inject", "packet_arrive")
+        return TickTotals(full.synapse_end, full.neuron_end, full.route_end,
+                          full.link_packets, full.rows, full.synops, full.active, full.idle,
+                          full.cycles, np.flatnonzero(activity.fired), self,
+                          {name: getattr(full, name) for name in names})
 
-    def from_arrays(self, arrays) -> list[TickTiming]:
-        """Per-tick ``TickTiming`` from the compiled backend's flat records."""
+    def from_arrays(self, arrays) -> list[TickTiming] | list[TickTotals]:
+        """Per-tick ``TickTiming`` (or ``TickTotals``) from the compiled backend's flat
+        records."""
+        if not self.packets:
+            phase, work, links, cycles, ptr, fired = arrays
+            return [TickTotals(phase[k, 0], phase[k, 1], phase[k, 2], links[k], work[k, 0],
+                               work[k, 1], work[k, 2], work[k, 3], int(cycles[k]),
+                               fired[ptr[k]:ptr[k + 1]], self)
+                    for k in range(cycles.size)]
         phase, work, links, cycles, ptr, (src, dst, inject, arrive) = arrays
         # the packet records stay in the compact types the kernel wrote (views, no copy)
         return [TickTiming(phase[k, 0], phase[k, 1], phase[k, 2], src[ptr[k]:ptr[k + 1]],

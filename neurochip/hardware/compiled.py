@@ -171,7 +171,8 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
             P, S, S_new, fixed.lo, fixed.hi, fixed.bits, fixed.signed, *modes, counts, error,
             record_flags, rec_spikes[done:], rec_regs[:, done:], timing is not None,
             *tr.static, tr.phase[done:], tr.work[done:], tr.links[done:], tr.cycles[done:],
-            tr.packet_ptr[done:], *tr.packets, tr.capacity, max_packets)
+            tr.packet_ptr[done:], *tr.packets, tr.capacity, max_packets, tr.keep_packets,
+            tr.fired)
         done += k
         if status != PACKETS_FULL:
             break
@@ -191,22 +192,29 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
 
 class _TimingRecord:
     """The kernel's timing outputs for a run: per-tick phases, work, link loads and
-    cycles, and the packet records (source, destination, injection, arrival cycle)."""
+    cycles, and the packet records (source, destination, injection, arrival cycle); or,
+    when ``timing.packets`` is false, the slots fired at each tick instead of the packet
+    records (one tick's packets are then scratch that stays in the caches)."""
 
     def __init__(self, engine, timing, ticks: int, pending: int, input_count):
         on = timing is not None
         n_cores = timing.n_cores if on else 1
         max_packets = engine.entry_axon.size
-        # packet records: np.empty pages cost nothing until written, so start generous
-        self.capacity = min(max(ticks * max_packets, 1), 1 << 23) if on else 0
+        self.keep_packets = bool(on and timing.packets)
+        # records: np.empty pages cost nothing until written, so start generous
+        per_tick = max_packets if self.keep_packets else engine.n
+        self.capacity = min(max(ticks * per_tick, 1), 1 << 23) if on else 0
         kept = ticks if on else 0
         self.phase = np.zeros((kept, 3, n_cores), np.int64)
         self.work = np.zeros((kept, 4, n_cores), np.int64)
         self.links = np.zeros((kept, 4 * n_cores), np.int64)
         self.cycles = np.zeros(kept, np.int64)
         self.packet_ptr = np.zeros(ticks + 1, np.int64)
-        self.packets = [np.empty(self.capacity, dtype) for dtype in
+        scratch = self.capacity if self.keep_packets else max(max_packets, 1) if on else 0
+        self.packets = [np.empty(scratch, dtype) for dtype in
                         _packet_record_types(engine, timing, pending, input_count)]
+        self.fired = np.empty(0 if self.keep_packets or not on else self.capacity,
+                              np.int32 if engine.n <= 1 << 31 else np.int64)
         empty = np.zeros(0, np.int64)
         self.static = (timing.table, timing.slot_core, engine.layout.slot_start, n_cores,
                        timing.mesh.width, timing.mesh.height, timing.entry_dst) if on else \
@@ -214,14 +222,18 @@ class _TimingRecord:
 
     def grow(self) -> None:
         self.capacity *= 2
-        grown = [np.empty(self.capacity, a.dtype) for a in self.packets]
-        for new, old in zip(grown, self.packets):
+        kept = self.packets if self.keep_packets else [self.fired]
+        grown = [np.empty(self.capacity, a.dtype) for a in kept]
+        for new, old in zip(grown, kept):
             new[:old.size] = old
-        self.packets = grown
+        if self.keep_packets:
+            self.packets = grown
+        else:
+            self.fired = grown[0]
 
     def result(self) -> tuple:
         return (self.phase, self.work, self.links, self.cycles, self.packet_ptr,
-                self.packets)
+                self.packets if self.keep_packets else self.fired)
 
 
 def _raise_overflow(engine, compiled, names: list[str], error: np.ndarray):

@@ -254,12 +254,14 @@ class Engine:
 
     def _check_recording_budget(self, ticks: int, record, timing) -> None:
         """What a run of ``ticks`` will hold: every recorded register and the spikes per
-        slot and tick, and the per-tick timing tables; refused over the memory budget
+        slot and tick, the per-tick timing tables and the first block of packet records
+        (they grow with the packets actually sent); refused over the memory budget
         before anything is allocated."""
-        per_tick = 8 * self.n * max(len(record), 1)
-        if timing is not None:
-            per_tick += 8 * 12 * timing.n_cores + 32 * self.entry_axon.size
-        why = over_budget(per_tick * ticks, f"a run of {ticks} ticks recording "
+        need = 8 * self.n * max(len(record), 1) * ticks
+        if timing is not None:   # per-tick tables, and the packet records' first block
+            need += 8 * 12 * timing.n_cores * ticks + 32 * min(ticks * self.entry_axon.size,
+                                                                1 << 23)
+        why = over_budget(need, f"a run of {ticks} ticks recording "
                                             f"{', '.join(record) or 'nothing'} on {self.n} "
                                             f"slots")
         if why:

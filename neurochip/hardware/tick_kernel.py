@@ -227,9 +227,9 @@ def _deliver(k, row, in_ptr, in_axon, in_count, row_axon, row_count, row_length,
 def _route(t, last_row, fired_words, spiking, entry_start, entry_words, entry_ops, row_axon,
            row_count, row_length, row_work, timing_on, slot_core, entry_dst, pk_src, pk_dst,
            base):
-    """Routing of one tick: the fired slots in order, then each one's entries write the
-    axon buffer's arrival rows (and, with timing, the packet records). Returns the
-    number of packets sent."""
+    """Routing of one tick: the fired slots in order (``spiking``), then each one's
+    entries write the axon buffer's arrival rows (and, with timing, the packets' source
+    and destination from ``base``). Returns the packets sent and the slots fired."""
     n_fired = 0
     for word in range(fired_words.size):
         unsent = fired_words[word]  # a byte of 0 or 1 per slot
@@ -256,7 +256,7 @@ def _route(t, last_row, fired_words, spiking, entry_start, entry_words, entry_op
                 row_work[arrival, 0, entry_dst[e]] += 1
                 row_work[arrival, 1, entry_dst[e]] += entry_ops[e]
             n_sent += 1
-    return n_sent
+    return n_sent, n_fired
 
 
 @njit(cache=True, inline="always")
@@ -320,8 +320,11 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_count, row_
                rounding, check, counts, error, record_flags, rec_spikes, rec_regs,
                timing_on, table, slot_core, core_slots, n_cores, width, height, entry_dst,
                t_phase, t_work, t_links, t_cycles, pk_ptr, pk_src, pk_dst, pk_inject,
-               pk_arrive, pk_capacity, max_packets):
+               pk_arrive, pk_capacity, max_packets, keep_packets, fired_slots):
     """Run up to ``n_ticks`` ticks; returns (ticks done, status).
+
+    With timing, tick ``k``'s records are from ``pk_ptr[k]`` to ``pk_ptr[k + 1]``: of
+    ``pk_*`` with ``keep_packets``, else of ``fired_slots`` (``pk_*``: scratch).
 
     The input events of tick ``k`` are ``in_axon``/``in_count`` from ``in_ptr[k]`` to
     ``in_ptr[k + 1]``; they join the row of that tick. ``row_axon``, ``row_count``,
@@ -347,7 +350,7 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_count, row_
         core_xy[c, 0], core_xy[c, 1] = c % width, c // width
     swapped = False  # state alternates between the two arrays; the caller reads S
     for k in range(n_ticks):
-        if timing_on and pk_ptr[k] + max_packets > pk_capacity:
+        if timing_on and pk_ptr[k] + (max_packets if keep_packets else n) > pk_capacity:
             if swapped:
                 S_new[:, :] = S
             return k, PACKETS_FULL
@@ -375,15 +378,18 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_count, row_
             return k, OVERFLOW
         S, S_new = S_new, S
         swapped = not swapped
-        n_sent = _route(t, last_row, fired_words, spiking, entry_start, entry_words,
-                        entry_ops, row_axon, row_count, row_length, row_work, timing_on,
-                        slot_core, entry_dst, pk_src, pk_dst, pk_ptr[k])
+        base = pk_ptr[k] if keep_packets else 0
+        n_sent, n_fired = _route(t, last_row, fired_words, spiking, entry_start, entry_words,
+                                 entry_ops, row_axon, row_count, row_length, row_work,
+                                 timing_on, slot_core, entry_dst, pk_src, pk_dst, base)
         _record(k, S, fired, record_flags, rec_spikes, rec_regs)
         if timing_on:
             t_cycles[k] = _schedule_tick(k, n_sent, idle, table, core_slots, n_cores, width,
                                          height, core_xy, t_phase, t_work, t_links, pk_src,
-                                         pk_dst, pk_inject, pk_arrive, pk_ptr[k])
-            pk_ptr[k + 1] = pk_ptr[k] + n_sent
+                                         pk_dst, pk_inject, pk_arrive, base)
+            pk_ptr[k + 1] = pk_ptr[k] + (n_sent if keep_packets else n_fired)
+            if not keep_packets:
+                fired_slots[pk_ptr[k]:pk_ptr[k + 1]] = spiking[:n_fired]
     if swapped:
         S_new[:, :] = S
     return n_ticks, OK

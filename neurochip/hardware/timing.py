@@ -37,7 +37,7 @@ column by column and then row by row sees every request before it is needed:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -216,22 +216,79 @@ def tick_timing(table: TimingTable, mesh: Mesh, event_core: np.ndarray,
     neuron_end = synapse_end + (table.neuron_active * active
                                 + table.neuron_idle * idle_count).astype(np.int64)
     per_packet = table.route_lookup + table.inject
-    packets_of = np.bincount(entry_src, minlength=n)
-    route_end = neuron_end + per_packet * packets_of
+    route_end = neuron_end + per_packet * np.bincount(entry_src, minlength=n)
+    hops = hops if hops is not None else mesh.routes(entry_src, entry_dst)
+    inject, arrive = packet_cycles(table, neuron_end, entry_src, hops)
+    link = hops[2]
+    cycles = int(max(route_end.max(initial=0), arrive.max(initial=0)))
+    return TickTiming(synapse_end, neuron_end, route_end, entry_src, entry_dst, inject, arrive,
+                      np.bincount(link, minlength=4 * n), rows.astype(np.int64),
+                      synops.astype(np.int64), active.astype(np.int64),
+                      idle_count.astype(np.int64), cycles)
+
+
+def packet_cycles(table: TimingTable, neuron_end: np.ndarray, entry_src: np.ndarray,
+                  hops: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Injection and arrival cycle of every packet of a tick (docs/timing.md sections 2
+    and 3): ``neuron_end`` per core, ``entry_src`` the packets' source cores in injection
+    order, ``hops`` their ``Mesh.routes``."""
+    per_packet = table.route_lookup + table.inject
+    packets_of = np.bincount(entry_src, minlength=neuron_end.size)
     # k-th packet of its core: position among packets of the same source (already grouped)
     first_of_core = np.concatenate([[0], np.cumsum(packets_of)[:-1]])
     k = np.arange(entry_src.size) - first_of_core[entry_src]
     inject = neuron_end[entry_src] + (k + 1) * per_packet
-    packet, hop, link, in_x, step = hops if hops is not None else \
-        mesh.routes(entry_src, entry_dst)
+    packet, hop, link, in_x, step = hops
     latency = np.where(in_x, table.hop_x, table.hop_y)
     start = link_schedule(inject, packet, hop, link, latency, step)
     arrive = inject.copy()
     if hop.size:
         last = np.r_[packet[1:] != packet[:-1], True]
         arrive[packet[last]] = start[last] + latency[last]
-    cycles = int(max(route_end.max(initial=0), arrive.max(initial=0)))
-    return TickTiming(synapse_end, neuron_end, route_end, entry_src, entry_dst, inject, arrive,
-                      np.bincount(link, minlength=4 * n), rows.astype(np.int64),
-                      synops.astype(np.int64), active.astype(np.int64),
-                      idle_count.astype(np.int64), cycles)
+    return inject, arrive
+
+
+@dataclass(frozen=True)
+class TickTotals:
+    """A tick's timing as ``Chip.run(..., timing="totals")`` keeps it: every per-core and
+    per-link field of ``TickTiming`` and the tick's length, recorded as the tick runs, and
+    the slots that fired (``fired``, in slot order). The per-packet fields
+    (``packet_src``, ``packet_dst``, ``packet_inject``, ``packet_arrive``) are worked out
+    from those on first request (``source.packets_of``) and are then the same as
+    ``TickTiming``'s; ``full()`` is the whole ``TickTiming``."""
+
+    synapse_end: np.ndarray   # per core
+    neuron_end: np.ndarray    # per core
+    route_end: np.ndarray     # per core
+    link_packets: np.ndarray  # per link id
+    rows: np.ndarray          # per core
+    synops: np.ndarray        # per core
+    active: np.ndarray        # per core
+    idle: np.ndarray          # per core
+    cycles: int               # tick length
+    fired: np.ndarray         # slots that fired, in order
+    source: object = field(repr=False, compare=False)  # the chip's ``ChipTiming``
+    detail: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def hops(self) -> int:
+        return int(self.link_packets.sum())
+
+    @property
+    def n_packets(self) -> int:
+        return self.source.packet_count(self.fired)
+
+    def _packets(self) -> dict:
+        if not self.detail:
+            names = ("packet_src", "packet_dst", "packet_inject", "packet_arrive")
+            self.detail.update(zip(names, self.source.packets_of(self.fired,
+                                                                 self.neuron_end)))
+        return self.detail
+
+    packet_src = property(lambda self: self._packets()["packet_src"])
+    packet_dst = property(lambda self: self._packets()["packet_dst"])
+    packet_inject = property(lambda self: self._packets()["packet_inject"])
+    packet_arrive = property(lambda self: self._packets()["packet_arrive"])
+
+    def full(self) -> TickTiming:
+        return TickTiming(**{f.name: getattr(self, f.name) for f in fields(TickTiming)})
