@@ -7,11 +7,15 @@ dt = 1 ms) and random initial membranes; weak random weights perturb the rhythm.
 are counted as spikes × fan-out (synaptic events).
 
     python benchmarks/bench_core.py [--sizes 1000,10000] [--ticks 1000]
-                                    [--backends numpy,compiled] [--dialect lif|loihi]
+                                    [--backends numpy,compiled]
+                                    [--dialect lif|loihi|xylo]
 
 ``--dialect loihi`` runs the same connectivity on a Loihi core (``dialect_spec``: 24-bit
 registers, ``du = 4095`` so that ``u`` is each tick's input, no leak on ``v``, a bias
 ``100 << 4`` against the threshold ``1000 << 6``: the same 40-tick period).
+``--dialect xylo`` runs it on a Xylo core with the parameters of docs/dialect-xylo.md's
+speed figure (every weight onto ``isyn1``, ``dash_syn1 = 3``, ``dash_mem = 5``, threshold
+1000, bias 32, the same initial membranes); spikes are the spike counts.
 
 prints a line per size and backend and, last, one JSON object per size and backend with
 keys ``neurons, fanout, ticks, spikes, events, seconds, events_per_s, backend``. Each
@@ -29,6 +33,7 @@ import numpy as np
 
 from firmware_models.loihi import LoihiParams, LoihiState
 from firmware_models.loihi.kernel import VTH_SHIFT
+from firmware_models.xylo import XyloParams, XyloState
 from neurochip import Core, CoreSpec, RoutingTable, SynapseMemory
 from neurochip.compiler.dialects import dialect_spec
 from neurochip.lab.examples import random_network
@@ -49,6 +54,12 @@ def build(n: int, fanout: int = 100, seed: int = 0, dialect: str = "lif") -> Cor
         params = LoihiParams.make(n, du=4095, dv=0, bias_mant=100, bias_exp=4, vth=1000)
         core = Core(dialect_spec("loihi", spec), params, synapses, routes)
         core.state = LoihiState(np.zeros(n, np.int64), state.v * threshold // 1000)
+        return core
+    if dialect == "xylo":
+        params = XyloParams.make(n, dash_syn1=3, dash_mem=5, threshold=1000, bias=32)
+        core = Core(dialect_spec("xylo", spec), params, synapses, routes)
+        zeros = np.zeros(n, np.int64)
+        core.state = XyloState(zeros, zeros, state.v)
         return core
     core = Core(spec, net.params, synapses, routes)
     core.state = state
@@ -80,7 +91,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--ticks", type=int, default=1000)
     parser.add_argument("--backends", default="numpy,compiled")
-    parser.add_argument("--dialect", choices=("lif", "loihi"), default="lif")
+    parser.add_argument("--dialect", choices=("lif", "loihi", "xylo"), default="lif")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     results = []

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..base import Arithmetic, FieldFormat, FirmwareModel, RegisterFormat, SynapticEvents
+from ..base import (Arithmetic, FieldFormat, FirmwareModel, RegisterFormat, SynapticEvents,
+                    compiled_loader)
 from ..records import SlotRecord, int_fields
 
 MAX_SPIKES = 31        # hidden neurons: a 5-bit spike count per tick
@@ -129,6 +130,7 @@ XYLO = FirmwareModel(
     step=xylo_step,
     param_formats=param_formats,
     idle=is_idle,
+    load_compiled=compiled_loader(__package__),
     registers=registers,
     targets=2,
     accumulation="sequential",

@@ -2,9 +2,9 @@
 the kernel called (and resumed when its packet record fills), the results stored back.
 
 Recordings and timing go to preallocated arrays. ``tests/test_backends.py`` checks every
-register, spike and cycle against the numpy backend. A model whose delivery or routing
-differs (the Xylo dialect: in-order saturating accumulation into two currents, several
-spikes per tick) runs on the numpy backend.
+register, spike and cycle against the numpy backend (``tests/test_compiled_xylo.py`` for
+the Xylo dialect, whose in-order saturating delivery into two currents and spike counts
+the kernel runs as a delivery of its own).
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def _packet_record_types(engine, timing, pending: int, input_count) -> tuple:
     if timing is None:
         return (np.int32,) * 4
     table, mesh = timing.spec.timing, timing.mesh
-    packets = engine.entry_axon.size
+    packets = engine.entry_axon.size * engine.model.max_spikes
     events = pending + int(input_count.sum()) + packets
     longest = int(timing.row_length.max(initial=0))
     bound = (events * (table.row_fetch + table.synop * longest)
@@ -95,7 +95,11 @@ class FixedTables:
     """What the kernel reads of an engine that never changes after it is built: register
     ranges, ``axon_rows`` (each axon's row offset, row length and core, side by side so
     that one read brings all three), the routing entries as words (axon in the low 32
-    bits, delay in the high 32) and the synaptic operations of each entry's row."""
+    bits, delay in the high 32) and the synaptic operations of each entry's row.
+    ``syn_words`` are the synapse words the kernel reads: ``DeliveryTable.words64``, or
+    for an in-order model (``accumulation="sequential"``) the same words with
+    ``target * n + slot`` in the low half (the index of the word's current in the
+    kernel's ``acc``)."""
 
     lo: np.ndarray
     hi: np.ndarray
@@ -105,6 +109,7 @@ class FixedTables:
     axon_rows: np.ndarray
     entry_words: np.ndarray
     entry_ops: np.ndarray
+    syn_words: np.ndarray
 
 
 _FIXED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -122,8 +127,16 @@ def fixed_tables(engine) -> FixedTables:
             holding(int(lo.min()), int(hi.max())),
             np.stack([table.offset, table.length, engine.layout.axon_core], axis=1),
             engine.entry_axon.astype(np.int64) | (engine.entry_delay.astype(np.int64) << 32),
-            table.length[engine.entry_axon])
+            table.length[engine.entry_axon], _synapse_words(engine))
     return _FIXED[engine]
+
+
+def _synapse_words(engine) -> np.ndarray:
+    table = engine.delivery
+    if engine.model.accumulation != "sequential":
+        return table.words64
+    index = table.target.astype(np.int64) * engine.n + table.slot.astype(np.int64)
+    return index | (table.weight.astype(np.int64) << 32)
 
 
 def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record, timing):
@@ -135,7 +148,7 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     """
     compiled = engine.model.compiled
     if compiled is None or compiled.step not in STEPS:
-        raise SpecError(f"the compiled engine runs the reference LIF and Loihi programs; "
+        raise SpecError(f"the compiled engine runs the reference LIF, Loihi and Xylo programs; "
                         f"model {engine.model.name!r} needs backend='numpy'")
     spec = engine.spec
     fixed = fixed_tables(engine)
@@ -147,12 +160,14 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
     S = compiled.pack_state(engine.state, fixed.state_type)
     S_new = S.copy()
     record_flags = np.array(["spikes" in record] + [name in record for name in kept])
-    rec_spikes = np.zeros((ticks, engine.n) if record_flags[0] else (0, 0), dtype=bool)
+    rec_spikes = np.zeros((ticks, engine.n) if record_flags[0] else (0, 0),
+                          dtype=bool if engine.model.max_spikes == 1 else np.int64)
     rec_regs = np.zeros((len(kept), ticks, engine.n) if record_flags[1:].any()
                         else (len(kept), 0, 0), dtype=np.int64)
-    max_packets = engine.entry_axon.size
-    rows = EventRows(engine.buffer, max_packets, int(np.diff(input_ptr).max(initial=0)),
-                     fixed, timing.n_cores if timing is not None else 0)
+    max_packets = engine.entry_axon.size * engine.model.max_spikes  # packets of a tick
+    rows = EventRows(engine.buffer, engine.entry_axon.size,
+                     int(np.diff(input_ptr).max(initial=0)), fixed,
+                     timing.n_cores if timing is not None else 0)
     record_of_timing = _TimingRecord(engine, timing, ticks, rows.pending, input_count)
     noise = engine.noise
     lfsr = (noise.lanes, noise.lane_group, noise.tables) if noise is not None else \
@@ -166,7 +181,7 @@ def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record,
         k, status = run_kernel(
             engine.t + done, ticks - done, input_ptr[done:], input_axon,
             input_count, rows.axon, rows.count, rows.length, rows.work,
-            fixed.axon_rows, engine.delivery.words64, engine.entry_start, fixed.entry_words,
+            fixed.axon_rows, fixed.syn_words, engine.entry_start, fixed.entry_words,
             fixed.entry_ops, STEPS.index(compiled.step), noise is not None, *lfsr,
             P, S, S_new, fixed.lo, fixed.hi, fixed.bits, fixed.signed, *modes, counts, error,
             record_flags, rec_spikes[done:], rec_regs[:, done:], timing is not None,
@@ -199,7 +214,7 @@ class _TimingRecord:
     def __init__(self, engine, timing, ticks: int, pending: int, input_count):
         on = timing is not None
         n_cores = timing.n_cores if on else 1
-        max_packets = engine.entry_axon.size
+        max_packets = engine.entry_axon.size * engine.model.max_spikes
         self.keep_packets = bool(on and timing.packets)
         # records: np.empty pages cost nothing until written, so start generous
         per_tick = max_packets if self.keep_packets else engine.n

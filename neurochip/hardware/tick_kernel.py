@@ -9,7 +9,10 @@ phase is its own function, inlined into ``run_kernel`` by numba (no call per tic
 
 The firmware models' compiled steps are called as globals (numba caches compiled code
 on disk only when it does not receive functions as arguments), chosen by an index
-(``STEPS``): the reference LIF program and the Loihi dialect.
+(``STEPS``): the reference LIF program, the Loihi dialect and the Xylo dialect. Xylo
+has a delivery of its own (``_deliver_xylo``: the tick's events one at a time in
+ascending axon order, saturating after each, as ``Arithmetic.accumulate`` applies
+``DeliveryTable.events``) and sends a slot's entries once per spike of its count.
 
 The kernel stops early (and the driver resumes it) when the packet record is full, and
 returns at once on a strict-mode overflow, with the state of the failing tick discarded
@@ -25,14 +28,16 @@ from numba.core import cgutils
 from numba.core.extending import intrinsic
 from numba.cpython.unsafe.numbers import trailing_zeros
 
-from firmware_models.lif.compiled import lif_step_compiled
+from firmware_models.lif.compiled import CHECK_COUNT, CHECK_STRICT, lif_step_compiled
 from firmware_models.loihi.compiled import loihi_step_compiled
+from firmware_models.xylo.compiled import xylo_step_compiled
 
 from .timing import MINUS_X, MINUS_Y, PLUS_X, PLUS_Y
 
 OK, OVERFLOW, PACKETS_FULL = range(3)
 # the firmware programs the kernel runs, by the index it is given
-STEPS = (lif_step_compiled, loihi_step_compiled)
+STEPS = (lif_step_compiled, loihi_step_compiled, xylo_step_compiled)
+XYLO = 2  # in-order saturating delivery (``_deliver_xylo``), spike counts
 
 
 BYTE = np.uint64(0xFF)
@@ -224,12 +229,125 @@ def _deliver(k, row, in_ptr, in_axon, in_count, row_axon, row_count, row_length,
 
 
 @njit(cache=True, inline="always")
+def _deliver_xylo(k, row, in_ptr, in_axon, in_count, row_axon, row_count, row_length,
+                  row_work, axon_rows, syn_words, acc, seen, S, lo, hi, check, counts, error,
+                  timing_on):
+    """The Xylo delivery of one tick: ``acc[:2n]`` starts as the slots' ``isyn1`` and
+    ``isyn2`` (rows 0 and 1 of ``S``) and takes the row's events in ascending axon order
+    (an axon's ``c`` events one after the other, a row's words in order), saturating
+    after every single addition, as ``Arithmetic.accumulate`` applies
+    ``DeliveryTable.events``. ``syn_words`` hold ``target * n + slot`` in the low half.
+    Counts each clipped addition (count mode); in strict mode ``error`` gets the first
+    overflow as the numpy rounds find it: ``isyn1`` before ``isyn2``, then the lowest
+    rank of the event among its current's events, then the lowest slot. With timing,
+    ``acc[2n:]`` gets the wide sums (for the idle test). The row is emptied."""
+    n = S.shape[1]
+    n_events = row_length[row]
+    for q in range(in_ptr[k], in_ptr[k + 1]):
+        row_axon[row, n_events] = in_axon[q]
+        row_count[row, n_events] = in_count[q]
+        n_events += 1
+        if timing_on:
+            row_work[row, 0, axon_rows[in_axon[q], 2]] += in_count[q]
+            row_work[row, 1, axon_rows[in_axon[q], 2]] += in_count[q] * axon_rows[
+                in_axon[q], 1]
+    for j in range(n):
+        acc[j] = S[0, j]
+        acc[n + j] = S[1, j]
+    if timing_on:
+        acc[2 * n:] = 0
+    strict = check == CHECK_STRICT
+    if strict:
+        seen[:] = 0
+    error[0] = -1
+    best = (np.int64(2), np.int64(0), np.int64(0), np.int64(0))  # target, rank, slot, value
+    o_1 = o_2 = 0
+    lo_1, hi_1, lo_2, hi_2 = lo[0], hi[0], lo[1], hi[1]
+    order = np.argsort(row_axon[row, :n_events])
+    for e in range(n_events):
+        if e + 1 < n_events:  # as in ``_deliver``: the coming row, before it is needed
+            coming = axon_rows[row_axon[row, order[e + 1]], 0]
+            prefetch(syn_words, coming)
+            prefetch(syn_words, coming + 8)
+        q = order[e]
+        a = row_axon[row, q]
+        begin = np.uint64(axon_rows[a, 0])
+        end = begin + np.uint64(axon_rows[a, 1])
+        for _ in range(row_count[row, q]):
+            for w in range(begin, end):
+                i = syn_words[w] & LOW_HALF
+                weight = syn_words[w] >> HIGH_HALF
+                x = acc[i] + weight
+                second = i >= n
+                low, high = (lo_2, hi_2) if second else (lo_1, hi_1)
+                if timing_on:
+                    acc[2 * n + i] += weight
+                if x < low or x > high:
+                    if second:
+                        o_2 += 1
+                    else:
+                        o_1 += 1
+                    if strict:
+                        chosen = (np.int64(second), seen[i], i - n if second else i, x)
+                        if chosen[:3] < best[:3]:
+                            best = chosen
+                    x = min(max(x, low), high)
+                if strict:
+                    seen[i] += 1
+                acc[i] = x
+    row_length[row] = 0
+    if check == CHECK_COUNT:
+        counts[0] += o_1
+        counts[1] += o_2
+    if strict and best[0] < 2:
+        error[0], error[1], error[2] = best[0], best[2], best[3]
+
+
+@njit(cache=True, inline="always")
+def _deliver_model(model, k, row, in_ptr, in_axon, in_count, row_axon, row_count,
+                   row_length, row_work, axon_rows, syn_words, acc, seen, S, lo, hi, check,
+                   counts, error, timing_on, n_cores, t_work):
+    """Delivery of tick ``k`` as the model has it (``_deliver``, or ``_deliver_xylo``,
+    which may leave a strict-mode overflow in ``error``) and, with timing, its work per
+    core. (Fewer than 31 arguments: CPython passes more as a tuple, which numba does
+    not inline.)"""
+    if model == XYLO:
+        _deliver_xylo(k, row, in_ptr, in_axon, in_count, row_axon, row_count, row_length,
+                      row_work, axon_rows, syn_words, acc, seen, S, lo, hi, check, counts,
+                      error, timing_on)
+    else:
+        _deliver(k, row, in_ptr, in_axon, in_count, row_axon, row_count, row_length,
+                 row_work, axon_rows, syn_words, acc, timing_on)
+    if timing_on:
+        for c in range(n_cores):
+            t_work[k, 0, c], t_work[k, 1, c] = row_work[row, 0, c], row_work[row, 1, c]
+            row_work[row, 0, c] = row_work[row, 1, c] = 0
+
+
+@njit(cache=True, inline="always")
+def _step_model(model, P, S, S_new, acc, noise_words, lo, hi, bits, signed, wrap, rounding,
+                check, counts, fired, spike_count, idle, error, timing_on):
+    """The firmware step of every slot (``STEPS[model]``), ``S`` to ``S_new``; a
+    strict-mode overflow is left in ``error``."""
+    if model == 0:  # the step leaves acc at zero for the next tick
+        lif_step_compiled(P, S, S_new, acc, noise_words, lo, hi, bits, signed, wrap,
+                          rounding, check, counts, fired, idle, error)
+    elif model == 1:
+        loihi_step_compiled(P, S, S_new, acc, noise_words, lo, hi, bits, signed, wrap,
+                            rounding, check, counts, fired, idle, error)
+    elif error[0] < 0:  # Xylo: the delivery has filled acc (and found no overflow)
+        xylo_step_compiled(P, S, S_new, acc, lo, hi, check, counts, fired, spike_count,
+                           idle, error, timing_on)
+
+@njit(cache=True, inline="always")
 def _route(t, last_row, fired_words, spiking, entry_start, entry_words, entry_ops, row_axon,
            row_count, row_length, row_work, timing_on, slot_core, entry_dst, pk_src, pk_dst,
-           base):
+           base, multi, spike_count):
     """Routing of one tick: the fired slots in order (``spiking``), then each one's
     entries write the axon buffer's arrival rows (and, with timing, the packets' source
-    and destination from ``base``). Returns the packets sent and the slots fired."""
+    and destination from ``base``). With ``multi`` a slot sends each entry
+    ``spike_count`` times: one event of that count, and as many packets one after the
+    other. Returns the packets sent and the slots fired."""
     n_fired = 0
     for word in range(fired_words.size):
         unsent = fired_words[word]  # a byte of 0 or 1 per slot
@@ -244,27 +362,31 @@ def _route(t, last_row, fired_words, spiking, entry_start, entry_words, entry_op
         if f + 1 < n_fired:
             prefetch(entry_words, entry_start[spiking[f + 1]])
         j = spiking[f]
+        c = spike_count[j] if multi else 1
         for e in range(entry_start[j], entry_start[j + 1]):
             arrival = (t + (entry_words[e] >> HIGH_HALF)) & last_row
             row_axon[arrival, row_length[arrival]] = entry_words[e] & LOW_HALF
-            row_count[arrival, row_length[arrival]] = 1
+            row_count[arrival, row_length[arrival]] = c
             row_length[arrival] += 1
             if timing_on:  # read once here, where a slot's entries sit together
-                pk_src[base + n_sent] = slot_core[j]
-                pk_dst[base + n_sent] = entry_dst[e]
+                for _ in range(c):
+                    pk_src[base + n_sent] = slot_core[j]
+                    pk_dst[base + n_sent] = entry_dst[e]
+                    n_sent += 1
                 # the work of the event is counted now, where its entry is at hand
-                row_work[arrival, 0, entry_dst[e]] += 1
-                row_work[arrival, 1, entry_dst[e]] += entry_ops[e]
-            n_sent += 1
+                row_work[arrival, 0, entry_dst[e]] += c
+                row_work[arrival, 1, entry_dst[e]] += c * entry_ops[e]
+            else:
+                n_sent += c
     return n_sent, n_fired
 
 
 @njit(cache=True, inline="always")
-def _record(k, S, fired, record_flags, rec_spikes, rec_regs):
+def _record(k, S, fired, record_flags, rec_spikes, rec_regs, multi, spike_count):
     n = S.shape[1]
     if record_flags[0]:
         for j in range(n):
-            rec_spikes[k, j] = fired[j]
+            rec_spikes[k, j] = spike_count[j] if multi else fired[j]
     for r in range(S.shape[0]):
         if record_flags[r + 1]:
             for j in range(n):
@@ -333,12 +455,17 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_count, row_
     ``axon_rows[a]`` is axon ``a``'s (row offset, row length, core index), side by side
     so that one read brings all three; ``syn_words`` is ``DeliveryTable.words64`` (slot in
     the low 32 bits of a word, weight in the high 32); ``entry_words`` the routing
-    entries, axon in the low 32 bits and delay in the high 32. ``model`` is the index of
-    the firmware program's step in ``STEPS``.
+    entries, axon in the low 32 bits and delay in the high 32 (for Xylo ``syn_words``
+    holds ``target * n + slot`` in the low half, ``compiled.FixedTables``). ``model`` is
+    the index of the firmware program's step in ``STEPS``; with Xylo, ``rec_spikes``
+    records spike counts and ``max_packets`` allows every slot's most spikes.
     """
     n = S.shape[1]
     last_row = row_length.size - 1  # the buffer's depth is a power of two
-    acc = np.zeros(n, np.int64)
+    multi = model == XYLO
+    acc = np.zeros(4 * n if multi else n, np.int64)  # Xylo: currents, then wide sums
+    seen = np.zeros(2 * n if multi and check == CHECK_STRICT else 0, np.int64)
+    spike_count = np.zeros(n if multi else 0, np.int64)
     noise_words = np.zeros(n, np.int64)
     fired_bytes = np.zeros(8 * ((n + 7) // 8), np.bool_)
     fired = fired_bytes[:n]
@@ -356,22 +483,15 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_count, row_
             return k, PACKETS_FULL
         t = t0 + k
         row = t & last_row
-        _deliver(k, row, in_ptr, in_axon, in_count, row_axon, row_count, row_length,
-                 row_work, axon_rows, syn_words, acc, timing_on)
-        if timing_on:
-            for c in range(n_cores):
-                t_work[k, 0, c], t_work[k, 1, c] = row_work[row, 0, c], row_work[row, 1, c]
-                row_work[row, 0, c] = row_work[row, 1, c] = 0
+        _deliver_model(model, k, row, in_ptr, in_axon, in_count, row_axon, row_count,
+                       row_length, row_work, axon_rows, syn_words, acc, seen, S, lo, hi,
+                       check, counts, error, timing_on, n_cores, t_work)
         if noisy:
             for j in range(n):
                 noise_words[j] = np.int64(lanes[j])
             jump_lanes(lanes, lane_group, tables)
-        if model == 0:  # STEPS; the step leaves acc at zero for the next tick
-            lif_step_compiled(P, S, S_new, acc, noise_words, lo, hi, bits, signed, wrap,
-                              rounding, check, counts, fired, idle, error)
-        else:
-            loihi_step_compiled(P, S, S_new, acc, noise_words, lo, hi, bits, signed, wrap,
-                                rounding, check, counts, fired, idle, error)
+        _step_model(model, P, S, S_new, acc, noise_words, lo, hi, bits, signed, wrap,
+                    rounding, check, counts, fired, spike_count, idle, error, timing_on)
         if error[0] >= 0:
             if swapped:
                 S_new[:, :] = S  # the caller's S holds the state before this tick
@@ -381,8 +501,9 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_count, row_
         base = pk_ptr[k] if keep_packets else 0
         n_sent, n_fired = _route(t, last_row, fired_words, spiking, entry_start, entry_words,
                                  entry_ops, row_axon, row_count, row_length, row_work,
-                                 timing_on, slot_core, entry_dst, pk_src, pk_dst, base)
-        _record(k, S, fired, record_flags, rec_spikes, rec_regs)
+                                 timing_on, slot_core, entry_dst, pk_src, pk_dst, base,
+                                 multi, spike_count)
+        _record(k, S, fired, record_flags, rec_spikes, rec_regs, multi, spike_count)
         if timing_on:
             t_cycles[k] = _schedule_tick(k, n_sent, idle, table, core_slots, n_cores, width,
                                          height, core_xy, t_phase, t_work, t_links, pk_src,
