@@ -192,10 +192,10 @@ def _next_link(x, y, tx, ty, width):
 
 
 @njit(cache=True, inline="always")
-def _deliver(k, row, in_ptr, in_axon, in_count, row_axon, row_count, row_length, row_work,
-             axon_rows, syn_words, acc, timing_on):
-    """Delivery of one tick: the tick's input events join its row, then every event of the
-    row adds its axon's weights into ``acc``; the row is emptied."""
+def _join_inputs(k, row, in_ptr, in_axon, in_count, row_axon, row_count, row_length,
+                 row_work, axon_rows, timing_on):
+    """The input events of tick ``k`` join its arrival row (with timing, their work is
+    counted per core); returns the row's number of events."""
     n_events = row_length[row]
     for q in range(in_ptr[k], in_ptr[k + 1]):
         row_axon[row, n_events] = in_axon[q]
@@ -205,6 +205,16 @@ def _deliver(k, row, in_ptr, in_axon, in_count, row_axon, row_count, row_length,
             row_work[row, 0, axon_rows[in_axon[q], 2]] += in_count[q]
             row_work[row, 1, axon_rows[in_axon[q], 2]] += in_count[q] * axon_rows[
                 in_axon[q], 1]
+    return n_events
+
+
+@njit(cache=True, inline="always")
+def _deliver(k, row, in_ptr, in_axon, in_count, row_axon, row_count, row_length, row_work,
+             axon_rows, syn_words, acc, timing_on):
+    """Delivery of one tick: the tick's input events join its row, then every event of the
+    row adds its axon's weights into ``acc``; the row is emptied."""
+    n_events = _join_inputs(k, row, in_ptr, in_axon, in_count, row_axon, row_count,
+                            row_length, row_work, axon_rows, timing_on)
     for q in range(n_events):
         # fetch ahead what the coming events will read: it would stall the loop
         # when the table is larger than the caches
@@ -242,15 +252,8 @@ def _deliver_xylo(k, row, in_ptr, in_axon, in_count, row_axon, row_count, row_le
     rank of the event among its current's events, then the lowest slot. With timing,
     ``acc[2n:]`` gets the wide sums (for the idle test). The row is emptied."""
     n = S.shape[1]
-    n_events = row_length[row]
-    for q in range(in_ptr[k], in_ptr[k + 1]):
-        row_axon[row, n_events] = in_axon[q]
-        row_count[row, n_events] = in_count[q]
-        n_events += 1
-        if timing_on:
-            row_work[row, 0, axon_rows[in_axon[q], 2]] += in_count[q]
-            row_work[row, 1, axon_rows[in_axon[q], 2]] += in_count[q] * axon_rows[
-                in_axon[q], 1]
+    n_events = _join_inputs(k, row, in_ptr, in_axon, in_count, row_axon, row_count,
+                            row_length, row_work, axon_rows, timing_on)
     for j in range(n):
         acc[j] = S[0, j]
         acc[n + j] = S[1, j]
