@@ -108,28 +108,18 @@ def compare_command(args, usage_error: type[Exception] | None = None) -> int:
     else:
         _print_table(args, ex, results, search, paths)
     from .commands import report_warnings
-    report_warnings(args, _warnings(args, ex, configs, results))
+    report_warnings(args, _warnings(results))
     return 0 if any(r.ok for r in results) else 1
 
 
-def _warnings(args, ex, configs, results) -> list[str]:
-    """Each configuration's compile warnings (population by population) and its run's
-    overflow counts, prefixed by its label."""
-    from ..compiler.pipeline import compile_netlist
-    from ..hardware.chip import ChipSpec
-    from ..lab.compare import base_spec, resolve_config
-
-    base = base_spec(ex, args.mesh)
+def _warnings(results) -> list[str]:
+    """Each configuration's compile warnings (population by population, as its run's
+    compile reported them) and its run's overflow counts, prefixed by its label."""
     lines = []
-    for config, r in zip(configs, results):
+    for r in results:
         if not r.ok:
             continue
-        try:
-            report = compile_netlist(ex, ChipSpec(*args.mesh, core=resolve_config(config, base)),
-                                     partitioner=args.partitioner).report
-        except ValueError:
-            continue
-        found = list(report.warnings)
+        found = list(r.compile_warnings)
         found += [f"warning: register {k} overflowed {c} times in the run"
                   for k, c in (r.overflow or {}).items() if c]
         lines += [w.replace("warning: ", f"warning: {r.label}: ", 1) for w in found]

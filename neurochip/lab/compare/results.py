@@ -53,6 +53,7 @@ class ComparisonResult:
     #                                            None where infinite: asked 0, realised not)
     weights_clipped: int | None = None
     weights_zeroed: int | None = None
+    compile_warnings: tuple[str, ...] = ()     # the compile report's warnings
     spikes_float: np.ndarray | None = field(default=None, repr=False)
     spikes: np.ndarray | None = field(default=None, repr=False)
     v_float: np.ndarray | None = field(default=None, repr=False)   # V

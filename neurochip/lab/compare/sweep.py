@@ -229,6 +229,7 @@ class _Reference:
             parameter_errors={e.name: e.max_relative for e in
                               (*report.parameter_errors, report.weight_error)},
             weights_clipped=report.weights_clipped, weights_zeroed=report.weights_zeroed,
+            compile_warnings=tuple(report.warnings),
             spikes_float=F if keep_traces else None, spikes=E if keep_traces else None,
             v_float=v_float if keep_traces else None, v=v if keep_traces else None)
 
