@@ -42,7 +42,7 @@ def measure(stem: Path) -> dict:
     from neurochip.formats.nir import run_framework
     from neurochip.lab.nir_runs import (agreement, chip_reset, float_reference,
                                         framework_refractory, prepare, run_on_chip,
-                                        semantic_gaps)
+                                        semantic_gaps, with_refractory)
 
     case = json.loads(stem.with_suffix(".json").read_text())
     data = np.load(stem.with_suffix(".npz"))
@@ -56,11 +56,8 @@ def measure(stem: Path) -> dict:
     exact = bool(np.array_equal(own.output(), data["output"].reshape(own.output().shape)))
     prepared = prepare(stem.with_suffix(".nir"), data["input"], load["dt"],
                        dt_export=load.get("dt_export"), reset=chip_reset("auto", frame))
-    refractory = framework_refractory(prepared.network, fw, frame, node_options)
-    if refractory:
-        prepared = prepare(stem.with_suffix(".nir"), data["input"], load["dt"],
-                           dt_export=load.get("dt_export"), reset=chip_reset("auto", frame),
-                           refractory=refractory)
+    prepared = with_refractory(prepared, framework_refractory(prepared.network, fw, frame,
+                                                              node_options))
     reference = float_reference(prepared, fw, "tick-per-hop", node_options=node_options,
                                 **frame, **extra) if fw != "norse" else \
         float_reference(prepared, fw, "tick-per-hop", **frame, **extra)

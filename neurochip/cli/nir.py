@@ -59,30 +59,20 @@ def read_input(path: str | None, ticks: int | None):
 
 def prepare_from_args(args):
     """``lab.nir_runs.prepare`` from the command's options; echoes the tick length."""
-    import numpy as np
-
-    from ..lab.nir_runs import chip_reset, framework_refractory, prepare
-    from ..formats.nir import load_nir
-
-    reset = chip_reset(args.reset, dict(getattr(args, "option", [])))
-    x = read_input(args.input, args.ticks)
-    if x is None:
-        n_inputs = load_nir(args.netlist, dt=args.dt, reset=reset,
-                            dt_export=args.dt_export).n_inputs
-        x = np.zeros((args.ticks or 100, n_inputs))
     from ..hardware.spec import SpecError
+    from ..lab.nir_runs import chip_reset, framework_refractory, prepare, with_refractory
 
     options = dict(getattr(args, "option", []))
+    reset = chip_reset(args.reset, options)
+    x = read_input(args.input, args.ticks)
     try:
-        prepared = prepare(args.netlist, x, args.dt, reset=reset,
-                           dt_export=args.dt_export, ticks=args.ticks)
+        prepared = prepare(args.netlist, x, args.dt, reset=reset, dt_export=args.dt_export,
+                           ticks=args.ticks if x is not None else args.ticks or 100)
         framework = getattr(args, "framework", "auto")
         kind = prepared.network.convention if framework == "auto" else framework
-        refractory = framework_refractory(prepared.network, kind, options)
-        if refractory:   # the chip's way to clear a whole membrane after a spike
-            prepared = prepare(args.netlist, x, args.dt, reset=reset,
-                               dt_export=args.dt_export, ticks=args.ticks,
-                               refractory=refractory)
+        # the chip's way to clear a whole membrane after a spike
+        prepared = with_refractory(prepared, framework_refractory(prepared.network, kind,
+                                                                  options))
     except SpecError:   # what the chip cannot take (exit 1), not a malformed argument
         raise
     except ValueError as error:

@@ -62,25 +62,40 @@ class NirInput:
 
 
 def prepare(graph, inputs, dt, *, reset: str = "auto", convention: str = "auto",
-            dt_export: float | None = None, ticks: int | None = None,
-            refractory: dict | None = None) -> NirInput:
+            dt_export: float | None = None, ticks: int | None = None) -> NirInput:
     """Load ``graph`` at tick ``dt`` (seconds, or a string such as ``"1ms"``) with the
-    input ``inputs`` (``(ticks, n_inputs)``, ``(ticks, *shape)`` or a mapping per Input
-    node); ``ticks`` pads the input with zeros or cuts it; ``refractory`` maps neuron
-    nodes to a refractory period in ticks (``framework_refractory``)."""
+    input ``inputs`` (``(ticks, n_inputs)``, ``(ticks, *shape)``, a mapping per Input
+    node, or ``None``: zero input of ``ticks`` ticks); ``ticks`` pads the input with
+    zeros or cuts it."""
     net = load_nir(graph, dt=parse_duration(dt), reset=reset, convention=convention,
                    dt_export=dt_export)
-    if refractory:
-        net = _with_refractory(net, refractory)
-    x = net.input_array(inputs)
     if ticks is not None:
         if isinstance(ticks, bool) or int(ticks) != ticks or ticks < 1:
             raise ValueError(f"ticks must be a positive integer, got {ticks!r}")
         ticks = int(ticks)
+    if inputs is None:
+        if ticks is None:
+            raise ValueError("with no input, say how many ticks to run (ticks=)")
+        inputs = np.zeros((ticks, net.n_inputs))
+    x = net.input_array(inputs)
+    if ticks is not None:
         x = np.concatenate([x, np.zeros((max(ticks - x.shape[0], 0), x.shape[1]))])[:ticks]
+    return _prepared(graph, net, x)
+
+
+def _prepared(graph, net: NirNetwork, x: np.ndarray) -> NirInput:
     expanded = with_input_events(expand(net.netlist_for(x.shape[0])), net.input_channel,
                                  net.input_post, net.input_weight, net.input_delay, x)
     return NirInput(graph, net, x, expanded)
+
+
+def with_refractory(prepared: NirInput, ticks_of: dict) -> NirInput:
+    """``prepared`` with the refractory periods ``ticks_of`` (neuron node -> ticks, as
+    ``framework_refractory`` gives them) set on its populations; the graph is not read
+    again."""
+    if not ticks_of:
+        return prepared
+    return _prepared(prepared.graph, _with_refractory(prepared.network, ticks_of), prepared.x)
 
 
 def framework_refractory(network: NirNetwork, framework: str, options: dict,
@@ -304,11 +319,8 @@ def run_nir(graph, inputs, dt, *, framework: str = "auto", stepping: str = "tick
     prepared = prepare(graph, inputs, dt, reset=chip_reset(reset, options),
                        dt_export=dt_export, ticks=ticks)
     kind = framework if framework != "auto" else prepared.network.convention
-    refractory = framework_refractory(prepared.network, kind, options,
-                                      options.get("node_options"))
-    if refractory:
-        prepared = prepare(graph, inputs, dt, reset=chip_reset(reset, options),
-                           dt_export=dt_export, ticks=ticks, refractory=refractory)
+    prepared = with_refractory(prepared, framework_refractory(
+        prepared.network, kind, options, options.get("node_options")))
     reference = float_reference(prepared, framework, stepping, **options)
     run = run_on_chip(prepared, **chip)
     return NirComparison(prepared, reference, run, agreement(prepared, run, reference))
