@@ -303,13 +303,11 @@ def _emulate(args, expanded, ticks: int, results: dict) -> tuple[dict, dict, str
 
 
 def _calibration_run(args, expanded, ticks: int):
-    """The float run a ``--calibrate`` takes its ranges from: the NIR graph's on the
-    user's input, or the netlist's on its own inputs."""
+    """The float run a calibration takes its ranges from: the netlist's float model on
+    its inputs, a NIR graph's input events included (``float_run`` carries the
+    refractory periods that a framework's reset may need; ``run_float`` does not)."""
     from ..compiler.pipeline import float_run
 
-    if args.netlist.endswith(".nir"):
-        from ..formats.nir import run_float
-        return run_float(args.prepared.network, args.prepared.x)
     return float_run(expanded, ticks)
 
 
@@ -371,15 +369,12 @@ def _network_to_compile(args, load_netlist):
     if not args.netlist.endswith(".nir"):
         _refuse_nir_options(args)
         return load_netlist(args.netlist), "float" if calibrate else None
-    from ..compiler.calibration import Calibration
-    from ..formats.nir import run_float
     from .nir import prepare_from_args
 
     args.ticks = getattr(args, "ticks", None)
     prepared = args.prepared = prepare_from_args(args)
-    calibration = Calibration.from_run(run_float(prepared.network, prepared.x)) \
-        if calibrate else None
-    return prepared.expanded, calibration
+    # "float": the float model of the expanded network, the graph's input included
+    return prepared.expanded, "float" if calibrate else None
 
 
 def experiment_command(args) -> int:
