@@ -270,7 +270,8 @@ def semantic_gaps(prepared: NirInput, reference: FloatReference) -> list[str]:
                          f"{int(s.max())} spikes in one step; a reference-LIF slot emits one "
                          f"per tick")
     opts, spiking = reference.options, [n for n, s in fired.items() if s.any()]
-    if reference.kind == "snntorch" and opts.get("reset_delay") and spiking:
+    if reference.kind == "snntorch" and opts.get("reset_delay") \
+            and opts.get("reset") == "subtract" and spiking:   # zero: exact (chip_reset)
         lines.append(f"warning: nodes {', '.join(spiking)}: snnTorch (reset_delay=True) "
                      f"subtracts the threshold one step after a spike and undecayed; the "
                      f"chip resets in the spike's tick")
