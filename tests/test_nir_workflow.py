@@ -251,3 +251,15 @@ def test_every_fixture_on_the_16_bit_chip_agrees_with_its_framework_or_says_why(
                                                                "float reference",
                                                                "warning: population"))]
         assert reasons, row
+
+
+def test_run_takes_a_zero_reset_that_needs_a_refractory_tick(tmp_path):
+    """snnTorch's Synaptic zero reset compiles with one refractory tick; the calibration
+    run must carry it (run_float cannot, and once refused this run)."""
+    path, data = fixture("snntorch", "synaptic_ff_zero")
+    np.save(tmp_path / "x.npy", data["input"])
+    done = neurochip("run", path, "--input", "x.npy", "--option", "reset=zero", "--backend",
+                     "numpy", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "snntorch's equations (reset=zero, reset_delay=True)" in done.stdout
+    assert "reset_delay=True) subtracts" not in done.stderr
