@@ -11,6 +11,7 @@ import math
 import os
 import re
 
+from ..formats.netlist.schema import MAX_COUNT   # the largest tick count, size, slots
 from ..formats.units import parse_duration
 from ..hardware.fixed import ROUNDING_MODES
 from ..hardware.spec import DIALECTS
@@ -26,7 +27,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 # ====================================================================== numbers
-MAX_COUNT = 2 ** 31 - 1     # the largest tick count, size or slot count a command takes
 MAX_CORES = 1 << 14         # the largest mesh (cores) a command builds (128x128)
 
 

@@ -37,6 +37,7 @@ from .partition import PARTITIONERS, greedy_partition, inter_core_entries, seque
 from .placement import InputMap, Network, neuron_slots, place
 from .report import CompileReport, CoreUse
 from ..formats.netlist import ExpandedNetwork, Netlist, expand
+from ..formats.netlist.schema import MAX_COUNT
 from ..hardware.limits import over_budget
 from ..hardware.spec import CoreSpec, SpecError
 
@@ -339,7 +340,7 @@ def _quantise_synapses(ex: ExpandedNetwork, dq, q: QuantisedLif, core_spec: Core
     return qw, delay_ticks, delays_rounded
 
 
-MAX_DELAY_TICKS = 2 ** 31 - 1   # the longest delay a run can have (netlist.MAX_COUNT)
+MAX_DELAY_TICKS = MAX_COUNT     # the longest delay a run can have, as a netlist says
 
 
 def _delay_ticks(ex: ExpandedNetwork) -> np.ndarray:
