@@ -4,7 +4,7 @@ Every graph here is written as a real ``.nir`` file with the ``nir`` package (sh
 what Norse, snnTorch, Sinabs and Rockpool export), loaded, and checked: shapes and
 unrolled weights against numpy, float reference runs against traces computed by hand or
 against the exporter's own per-step recurrence, exact refusal messages, and the real
-exported graphs of ``../shared/nir-graphs`` (skipped when that folder is absent).
+exported graphs of the NIR paper (committed under ``tests/data``: see ``PAPER``).
 """
 
 from __future__ import annotations
@@ -28,8 +28,17 @@ from neurochip.formats.nir import (
     save_nir,
 )
 
-GRAPHS = Path(__file__).resolve().parents[2] / "shared" / "nir-graphs"
-needs_graphs = pytest.mark.skipif(not GRAPHS.is_dir(), reason="../shared/nir-graphs is absent")
+DATA = Path(__file__).parent / "data"
+# the NIR paper's exported graphs (neuromorphs/NIR, paper/), as the framework fixtures
+# hold them, and the two no framework exported, rebuilt by tools/fixtures/handmade/make.py
+PAPER = {"braille_noDelay_bias_zero.nir": DATA / "nir" / "snntorch" / "braille_bias_zero.nir",
+         "braille_noDelay_noBias_subtract.nir":
+             DATA / "nir" / "snntorch" / "braille_nobias_subtract.nir",
+         "lif_rockpool.nir": DATA / "nir" / "rockpool" / "paper_lif_rockpool.nir",
+         "cnn_sinabs.nir": DATA / "nir" / "sinabs" / "paper_cnn.nir",
+         "two_lif_neurons.nir": DATA / "nir-handmade" / "two_lif_neurons.nir",
+         "braille_noDelay_bias_zero_subgraph.nir":
+             DATA / "nir-handmade" / "braille_subgraph_broken.nir"}
 
 
 def a(*values):
@@ -655,7 +664,6 @@ def test_save_a_native_netlist(tmp_path):
 
 
 # ====================================================================== real exported graphs
-@needs_graphs
 @pytest.mark.parametrize("name, dt, convention, sizes", [
     ("braille_noDelay_bias_zero.nir", 1e-4, "snntorch", {"lif1.lif": 38, "lif2": 7}),
     ("braille_noDelay_noBias_subtract.nir", 1e-4, "snntorch", {"lif1.lif": 40, "lif2": 7}),
@@ -663,7 +671,7 @@ def test_save_a_native_netlist(tmp_path):
     ("two_lif_neurons.nir", 1e-4, "norse", {"lif1": 1, "lif2": 1}),
 ])
 def test_real_graphs_load_and_run(name, dt, convention, sizes):
-    net = load_nir(GRAPHS / name, dt=dt)
+    net = load_nir(PAPER[name], dt=dt)
     assert net.convention == convention
     assert {k: m.size for k, m in net.nodes.items()} == sizes
     x = (np.random.default_rng(0).random((50, net.n_inputs)) < 0.3).astype(float)
@@ -680,23 +688,21 @@ def test_real_graphs_load_and_run(name, dt, convention, sizes):
         assert net.reset == {"lif1": "value", "lif2": "value"}
 
 
-@needs_graphs
 def test_real_two_lif_neurons_fire_on_their_own():
     """lif1 has v_leak = 1.2 above v_threshold = 1: from rest (1.2) it fires in tick 0,
     resets to 0, then (Norse, dt = 1 ms, tau = 10 ms) v = 1.2 (1 - 0.9^m) reaches 1 after
     m = 18 ticks (0.9^17 = 0.167 > 1/6 > 0.9^18 = 0.150)."""
-    net = load_nir(GRAPHS / "two_lif_neurons.nir", dt=1e-3)
+    net = load_nir(PAPER["two_lif_neurons.nir"], dt=1e-3)
     run = run_float(net, np.zeros((40, 1)))
     assert np.flatnonzero(run.node("lif1")[:, 0]).tolist() == [0, 18, 36]
     assert not run.node("lif2").any()             # v_threshold = 20
 
 
-@needs_graphs
 def test_real_braille_matches_snntorch_steps():
     """The real snnTorch file without biases against snnTorch's Synaptic recurrence
     written out here from the raw weights."""
-    net = load_nir(GRAPHS / "braille_noDelay_noBias_subtract.nir", dt=1e-4)
-    with h5py.File(GRAPHS / "braille_noDelay_noBias_subtract.nir") as f:
+    net = load_nir(PAPER["braille_noDelay_noBias_subtract.nir"], dt=1e-4)
+    with h5py.File(PAPER["braille_noDelay_noBias_subtract.nir"]) as f:
         nodes = f["node/nodes"]
         w1, wr, w2 = (nodes[k]["weight"][()].astype(float) for k in ("fc1", "lif1.w_rec", "fc2"))
         layers = [{k: nodes[n][k][()] for k in ("tau_syn", "tau_mem", "r", "w_in")}
@@ -725,15 +731,14 @@ def test_real_braille_matches_snntorch_steps():
     assert np.array_equal(run.spikes, np.array(want)) and run.spikes.sum() > 100
 
 
-@needs_graphs
 def test_real_sinabs_cnn():
-    net = load_nir(GRAPHS / "cnn_sinabs.nir", dt=1e-3)
+    net = load_nir(PAPER["cnn_sinabs.nir"], dt=1e-3)
     assert net.convention == "sinabs"
     assert {k: m.shape for k, m in net.nodes.items()} == {
         "1": (16, 16, 16), "10": (256,), "12": (10,), "3": (16, 16, 16), "6": (8, 8, 8)}
     assert net.inputs["input"].shape == (2, 34, 34)
     assert net.outputs["output"].nodes == ("12",)
-    with h5py.File(GRAPHS / "cnn_sinabs.nir") as f:
+    with h5py.File(PAPER["cnn_sinabs.nir"]) as f:
         w0 = f["node/nodes/0/weight"][()].astype(float)
         w2 = f["node/nodes/2/weight"][()].astype(float)
     rng = np.random.default_rng(0)
@@ -750,19 +755,17 @@ def test_real_sinabs_cnn():
     np.testing.assert_allclose(got, want.ravel(), atol=1e-9)
 
 
-@needs_graphs
 def test_real_broken_subgraph_is_refused():
-    path = GRAPHS / "braille_noDelay_bias_zero_subgraph.nir"
+    path = PAPER["braille_noDelay_bias_zero_subgraph.nir"]
     with pytest.raises(NirError) as e:
         load_nir(path, dt=1e-4)
     assert str(e.value) == (f"{path}: edge 'lif1.input' -> 'lif1.lif': no node 'lif' in "
                             f"subgraph 'lif1' (its nodes: input, lif1, lin, output)")
 
 
-@needs_graphs
 @pytest.mark.parametrize("name", ["braille_noDelay_bias_zero.nir", "lif_rockpool.nir"])
 def test_real_graph_round_trip(tmp_path, name):
-    first = load_nir(GRAPHS / name, dt=1e-4, reset="value")
+    first = load_nir(PAPER[name], dt=1e-4, reset="value")
     save_nir(first, tmp_path / name)
     nir.read(tmp_path / name)
     assert_same_network(first, load_nir(tmp_path / name, dt=1e-4, reset="value"))

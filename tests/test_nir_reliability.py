@@ -17,7 +17,6 @@ from neurochip.formats.nir import NirError, load_nir, run_float, run_framework  
 from neurochip.formats.nir.hdf5_read import read_nir_file  # noqa: E402
 
 DATA = Path(__file__).parent / "data" / "nir"
-GRAPHS = Path(__file__).resolve().parents[1].parent / "shared" / "nir-graphs"
 
 
 def lif(n=2, **over):
@@ -50,7 +49,8 @@ def refused(graph, *words, dt=1e-3):
 # ------------------------------------------------------------------ HDF5 files
 def _heap_corrupted(tmp_path: Path) -> Path:
     """braille_bias_zero.nir with the size of global-heap object 21 ('output') changed
-    from 6 to 70 bytes: the same corruption as the shared subgraph file's byte 2688."""
+    from 6 to 70 bytes: the same corruption as byte 2688 of the NIR paper's
+    braille_noDelay_bias_zero_subgraph.nir, which hung h5py."""
     data = bytearray((DATA / "snntorch" / "braille_bias_zero.nir").read_bytes())
     assert data[2576] == 0x06 and data[2584:2590] == b"output"
     data[2576] = 0x46
@@ -67,22 +67,6 @@ def test_corrupted_heap_that_hangs_hdf5_is_refused_within_the_timeout(tmp_path):
     assert time.monotonic() - t0 < 10
     # the reader is started afresh: a good file loads right after
     assert load_nir(DATA / "snntorch" / "braille_bias_zero.nir", dt=1e-4).netlist.n == 45
-
-
-def test_the_shared_reproducer_is_refused(tmp_path, monkeypatch):
-    src = GRAPHS / "braille_noDelay_bias_zero_subgraph.nir"
-    if not src.is_file():
-        pytest.skip("../shared/nir-graphs is absent")
-    data = bytearray(src.read_bytes())
-    assert data[2688] == 0x04
-    data[2688] = 0x44
-    path = tmp_path / "one_byte.nir"
-    path.write_bytes(bytes(data))
-    monkeypatch.setenv("NEUROCHIP_READ_TIMEOUT", "2")
-    t0 = time.monotonic()
-    with pytest.raises(NirError, match=r"one_byte.nir: reading it took over 2 s"):
-        load_nir(path, dt=1e-4)
-    assert time.monotonic() - t0 < 6
 
 
 def test_hdf5_errors_are_named_refusals(tmp_path):

@@ -24,7 +24,6 @@ from neurochip.hardware.chip import ChipSpec
 
 HERE = os.path.dirname(__file__)
 FIXTURES = sorted(glob.glob(os.path.join(HERE, "data", "nir", "*", "*.nir")))
-SHARED = os.path.join(HERE, "..", "..", "shared", "nir-graphs")
 
 
 # ====================================================================== k = 0
@@ -84,9 +83,7 @@ def test_calibration_fits_the_observed_range():
 
 
 def test_negative_threshold_relative_to_rest_compiles_with_a_moved_zero():
-    path = os.path.join(SHARED, "two_lif_neurons.nir")
-    if not os.path.exists(path):
-        pytest.skip("shared NIR graphs absent")
+    path = os.path.join(HERE, "data", "nir-handmade", "two_lif_neurons.nir")
     net = load_nir(path, dt=1e-3)
     x = np.ones((50, net.n_inputs))
     ex = with_input_events(expand(net.netlist_for(50)), net.input_channel, net.input_post,
