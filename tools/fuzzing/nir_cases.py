@@ -32,9 +32,9 @@ NAMES = ("", "a/b", ".", "..", "a\x00b", "a.b", "lif1.lif", "é", "\udcff", "x" 
 
 
 def fixture_files() -> list[Path]:
-    """The committed fixtures and the shared real graphs (when present)."""
-    files = sorted(glob.glob(str(ROOT / "tests" / "data" / "nir" / "*" / "*.nir")))
-    files += sorted(glob.glob(str(ROOT.parent / "shared" / "nir-graphs" / "*.nir")))
+    """The committed fixtures: the frameworks' exports and the handmade graphs."""
+    files = sorted(glob.glob(str(ROOT / "tests" / "data" / "nir*" / "**" / "*.nir"),
+                             recursive=True))
     return [Path(f) for f in files]
 
 
