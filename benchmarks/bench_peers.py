@@ -1,11 +1,12 @@
 """The emulator against Brian2 on the benchmark network (1,000 LIF neurons × 100 random synapses, ~27 Hz; docs/performance.md), in one run here.
 
-Reproduce (Brian2 is a benchmark-only extra, never a dependency of the package; it
-needs ``numpy<2.4``, so it gets its own virtualenv beside the project's ``.venv``)::
+Reproduce (Brian2 and xylosim are benchmark-only extras, never dependencies of the
+package; Brian2 needs ``numpy<2.4``, so they get a virtualenv of their own, anywhere:
+the script only imports them; xylosim builds from source with the C++ compiler)::
 
-    python3 -m venv .venv-peers && .venv-peers/bin/pip install -e '.[peers]'
+    python3 -m venv .venv-peers && .venv-peers/bin/pip install -e '.[peers,vendors]'
     .venv-peers/bin/python benchmarks/bench_peers.py [--sizes 1000,10000,100000]
-        [--ticks 1000] [--skip-brian2] [--check]
+        [--ticks 1000] [--skip-brian2] [--check] [--xylo-sizes 1000,10000]
 
 The network: ``neurochip.lab.examples.random_network(n, fanout=100)`` — LIF neurons
 (k_i = 3, k_v = 5, a bias that fires a neuron every ~40 ticks on its own, v_th = 1000,
@@ -32,13 +33,26 @@ events) per wall second of the simulation alone:
   timed wall-clock after a 10 ms warm-up run on the same network (the warm-up compiles
   the code objects; the timed call still pays Brian2's per-run set-up).
 
+* ``neurochip-xylo-compiled`` / ``xylosim`` (when xylosim 0.1.3, the ``vendors`` extra,
+  imports; sizes ``--xylo-sizes``, ``none`` to skip): ``bench_core.py --dialect xylo``'s
+  network (the same connectivity and weights, all onto ``isyn1``; ``dash_syn1 = 3``,
+  ``dash_mem = 5``, threshold 1000, bias 32, up to 31 spikes a tick) on a Xylo core with
+  the compiled backend, and as a ``xylosim.v2.XyloLayer`` (its recurrent synapse lists in
+  the core's row order; one silent input channel, one silent output neuron). xylosim
+  cannot load membranes, so both start at rest (``bench_core`` starts from random
+  membranes); both then run the same integer arithmetic, and the script checks that
+  their spike counts agree. The compiled run is timed as above; xylosim's
+  ``XyloLayer.evolve`` is timed wall-clock (its build excluded; it records every
+  register of every tick, which it cannot switch off).
+
 ``--check`` first runs a 3-neuron network in neurochip and in Brian2 (numpy target) and
 prints both traces, to show that the float twin updates in the same order with the same
 delay and refractory period.
 
 Prints a line per (size, system) and, last, one JSON object per (size, system) with keys
 ``neurons, system, events_per_s, ratio_to_brian2_standalone`` (the system's events/s over
-Brian2 standalone's at that size; null when either did not run).
+Brian2 standalone's at that size; null when either did not run), then one per (size,
+Xylo system) with ``neurons, system, events_per_s, ratio_to_xylosim``.
 """
 
 from __future__ import annotations
@@ -314,6 +328,80 @@ def check_semantics(b2) -> bool:
     return agree
 
 
+# ------------------------------------------------------------------------- Xylo, xylosim
+
+XYLO_SYSTEMS = ("neurochip-xylo-compiled", "xylosim")
+
+
+def xylo_core_at_rest(n: int) -> Core:
+    """``bench_core.build(n, dialect="xylo")`` with every register at 0 (xylosim's start)."""
+    from bench_core import build
+    from firmware_models.xylo import XyloState
+
+    core = build(n, FANOUT, dialect="xylo")
+    zeros = np.zeros(n, np.int64)
+    core.state = XyloState(zeros, zeros, zeros)
+    return core
+
+
+def xylosim_layer(xylosim, core: Core):
+    """The core as a ``XyloLayer``: hidden neuron ``j``'s recurrent synapses are axon
+    ``j``'s row in stored order (the order both apply them in), one silent input channel,
+    one silent output neuron. Returns the layer and the synapse lists, which must outlive
+    it (xylosim keeps raw pointers to them)."""
+    n, memory, p = core.engine.n, core.synapses, core.params
+    weights = (memory.w.astype(np.int64) << np.repeat(memory.w_exp, np.diff(memory.row_start)))
+    target = memory.target if memory.target is not None else np.zeros(memory.w.size, np.int64)
+    recurrent = [[xylosim.XyloSynapse(int(q), int(s), int(w)) for q, s, w in
+                  zip(memory.slot[a:b], target[a:b], weights[a:b])]
+                 for a, b in zip(memory.row_start[:-1], memory.row_start[1:])]
+    lists = ([[]], recurrent, [[] for _ in range(n)])
+    dash_syns = [[int(a), int(b)] for a, b in zip(p.dash_syn1, p.dash_syn2)]
+    layer = xylosim.XyloLayer(*lists, [[] for _ in range(n)], p.threshold.tolist(), [1000],
+                              True, p.bias.tolist(), [0], 0, 0, 0, p.dash_mem.tolist(), [4],
+                              dash_syns, [[4]], "bench_peers")
+    return layer, lists
+
+
+def run_xylo_pair(xylosim, n: int, ticks: int) -> dict:
+    """Both Xylo systems on the same network from rest (module docstring)."""
+    warm = xylo_core_at_rest(64)
+    warm.run(10, backend="compiled")
+    xylo_core_at_rest(n).run(ticks, backend="compiled")  # the rehearsal, untimed
+    core = xylo_core_at_rest(n)
+    layer, _lists = xylosim_layer(xylosim, core)
+    start = time.perf_counter()
+    ours = int(core.run(ticks, backend="compiled").spikes.sum())
+    seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    layer.evolve([[0]] * ticks)
+    theirs_seconds = time.perf_counter() - start
+    theirs = int(np.sum(layer.rec_recurrent_spikes))
+    agree = "" if ours == theirs else f"spike counts differ: {ours} here, {theirs} in xylosim"
+    return {"neurochip-xylo-compiled": {"spikes": ours, "seconds": seconds, "note": agree},
+            "xylosim": {"spikes": theirs, "seconds": theirs_seconds, "note": agree}}
+
+
+def xylo_rows(sizes: list[int], ticks: int) -> list[dict]:
+    """The Xylo rows (``ratio_to_xylosim``), printed as they come; none without xylosim."""
+    try:
+        import xylosim.v2 as xylosim
+    except ImportError as error:
+        print(f"Xylo systems skipped: import xylosim.v2 failed ({error}); install the "
+              f"[vendors] extra")
+        return []
+    rows = []
+    for n in sizes:
+        results = run_xylo_pair(xylosim, n, ticks)
+        size_rows = [summarise(n, ticks, system, results[system]) for system in XYLO_SYSTEMS]
+        reference = size_rows[1]["events_per_s"]
+        for row in size_rows:
+            row["ratio_to_xylosim"] = row["events_per_s"] / reference
+            print(describe(row) + f"  = {row['ratio_to_xylosim']:.2f}x xylosim", flush=True)
+        rows += size_rows
+    return rows
+
+
 # --------------------------------------------------------------------------------- main
 
 def summarise(n: int, ticks: int, system: str, result: dict) -> dict:
@@ -355,8 +443,12 @@ def main() -> None:
     parser.add_argument("--skip-brian2", action="store_true")
     parser.add_argument("--check", action="store_true",
                         help="first compare a 3-neuron network with its Brian2 twin")
+    parser.add_argument("--xylo-sizes", default="1000,10000",
+                        help="sizes of the Xylo side by side with xylosim ('none': skip)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    xylo_sizes = [] if args.xylo_sizes == "none" else \
+        [int(s) for s in args.xylo_sizes.split(",")]
 
     b2, why = (None, "--skip-brian2") if args.skip_brian2 else import_brian2()
     if b2 is None:
@@ -395,6 +487,7 @@ def main() -> None:
                     if reference and "events_per_s" in row else None)
                 print(describe(row), flush=True)
             rows += size_rows
+    xylo = xylo_rows(xylo_sizes, args.ticks) if xylo_sizes else []
     for row in rows:
         events = row.get("events_per_s")
         ratio = row["ratio_to_brian2_standalone"]
@@ -402,6 +495,10 @@ def main() -> None:
                           "events_per_s": None if events is None else round(events),
                           "ratio_to_brian2_standalone":
                               None if ratio is None else round(ratio, 4)}))
+    for row in xylo:
+        print(json.dumps({"neurons": row["neurons"], "system": row["system"],
+                          "events_per_s": round(row["events_per_s"]),
+                          "ratio_to_xylosim": round(row["ratio_to_xylosim"], 4)}))
 
 
 if __name__ == "__main__":

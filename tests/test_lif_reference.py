@@ -182,7 +182,7 @@ def test_tick_exact_spikes_within_one_tick_of_analytic_chain(neurons, dt):
     trace = simulate(p, dt, ticks)
     V_inf = np.asarray(analytic.v_inf(p, 0.0))
     tol = 1e-6 * dt
-    for j, times in enumerate(trace.spike_times()):
+    for j, times in enumerate(trace.spike_trains()):
         assert len(times) >= 3
         V_th, V_r = p.V_th[j], p.V_reset[j]
         t_c = crossing_time(E_L, V_inf[j], V_th, tau[j])
@@ -528,7 +528,7 @@ def test_trace_times_and_spike_times_convention():
     assert trace.V.shape == trace.I_syn.shape == trace.Theta.shape == trace.spikes.shape == (7, 2)
     assert trace.spikes.dtype == bool
     np.testing.assert_allclose(trace.times, np.arange(1, 8) * dt)
-    for times in trace.spike_times():          # spikes on ticks 0, 3, 6
+    for times in trace.spike_trains():         # spikes on ticks 0, 3, 6
         np.testing.assert_allclose(times, np.array([1, 4, 7]) * dt)
     assert trace.spike_counts().tolist() == [3, 3]
     assert simulate(LifPhysical(), dt, 0).V.shape == (0, 1)

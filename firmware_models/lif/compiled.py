@@ -125,22 +125,25 @@ def lif_slot(a, i0, v, theta0, ref, k_i, k_v, k_theta, bias, v_th, v_reset, t_re
 
 
 @njit(cache=True)
-def lif_sweep(P, S, S_new, acc, words, limits, wrap, rounding, unit, fired, idle, first):
+def lif_sweep(P, S, S_new, acc, words, limits, wrap, rounding, unit, noisy, keep_idle,
+              fired, idle, first):
     """``lif_slot`` over every slot: with ``first=None`` writes ``S_new``, ``fired``,
-    ``idle`` and returns the overflows per phase; given an ``error`` array as ``first``,
-    writes nothing else and puts the overflow of the lowest (phase, slot) there.
-    ``unit``: every leak mantissa is 1 (``P`` has no mantissa rows).
+    ``idle`` (only with ``keep_idle``) and returns the overflows per phase; given an
+    ``error`` array as ``first``, writes nothing else and puts the overflow of the lowest
+    (phase, slot) there. ``unit``: every leak mantissa is 1 (``P`` has no mantissa rows);
+    without ``noisy`` every ``noise_bits`` is 0, so the noise term is 0.
 
     The parameter and register rows are contiguous runs over slots and the noise term is
     computed for every slot (zero words or ``noise_bits = 0`` give zero), so the loop has
     no branch and compiles to vector instructions; ``first is None`` is decided when
-    numba compiles it.
+    numba compiles it, and so are ``unit``, ``noisy`` and ``keep_idle`` where they are
+    constants of an inlined call (their arithmetic is then compiled out).
     """
     o_acc = o_i = o_v = o_reset = o_theta = 0
     for j in range(acc.size):
-        m = np.int64(P[NOISE_BITS, j])
+        m = np.int64(P[NOISE_BITS, j]) if noisy else np.int64(0)
         noise = (((words[j] & ((np.int64(1) << m) - 1)) - ((np.int64(1) << m) >> 1))
-                 << np.int64(P[NOISE_SHIFT, j]))
+                 << np.int64(P[NOISE_SHIFT, j])) if noisy else np.int64(0)
         one = np.int64(1)
         m_i = one if unit else np.int64(P[M_I, j])
         m_v = one if unit else np.int64(P[M_V, j])
@@ -157,7 +160,8 @@ def lif_sweep(P, S, S_new, acc, words, limits, wrap, rounding, unit, fired, idle
             S_new[2, j] = theta
             S_new[3, j] = ref
             fired[j] = spike
-            idle[j] = quiet
+            if keep_idle:
+                idle[j] = quiet
             o_acc += overflowed[0]
             o_i += overflowed[1]
             o_v += overflowed[2]
@@ -175,10 +179,12 @@ lif_sweep_inline = njit(cache=True, inline="always")(lif_sweep.py_func)
 
 @njit(cache=True)
 def lif_step_compiled(P, S, S_new, acc, words, lo, hi, bits, signed, wrap, rounding,
-                      check, counts, fired, idle, error):
+                      check, counts, fired, idle, error, noisy=True, keep_idle=True):
     """One tick for every slot: ``S`` (read) to ``S_new`` (written); ``fired``/``idle`` out;
     ``acc`` is consumed (left at zero); ``words`` are the LFSR words (zeros on a chip
     without noise: the noise term is computed for every slot and is then zero).
+    ``noisy=False`` says that every ``noise_bits`` is 0 (the noise term is not computed),
+    ``keep_idle=False`` that ``idle`` is not read (it is not written).
 
     Slots are independent, so each is done in one pass (``lif_sweep``) that counts the
     overflows of each phase. In strict mode ``error`` (3 int64: phase, slot, value; phase
@@ -193,17 +199,21 @@ def lif_step_compiled(P, S, S_new, acc, words, lo, hi, bits, signed, wrap, round
               (signed[0], signed[1], signed[2], signed[3], signed[4]))
     unit = P.shape[0] <= M_I  # no mantissa rows: every leak is a plain shift
     # the default modes get sweeps of their own, with the other modes' arithmetic (and,
-    # for shift leaks, the multiplies) compiled out (inlined here, their mode arguments
-    # are constants)
-    if rounding == FLOOR and not wrap and unit:
+    # for shift leaks, the multiplies; without noise and timing, the noise term and the
+    # idle flags) compiled out (inlined here, their mode arguments are constants)
+    default = rounding == FLOOR and not wrap
+    if default and unit and not noisy and not keep_idle:
         overflows = lif_sweep_inline(P, S, S_new, acc, words, limits, False, FLOOR, True,
-                                     fired, idle, None)
-    elif rounding == FLOOR and not wrap:
+                                     False, False, fired, idle, None)
+    elif default and unit:
+        overflows = lif_sweep_inline(P, S, S_new, acc, words, limits, False, FLOOR, True,
+                                     noisy, keep_idle, fired, idle, None)
+    elif default:
         overflows = lif_sweep_inline(P, S, S_new, acc, words, limits, False, FLOOR, False,
-                                     fired, idle, None)
+                                     noisy, keep_idle, fired, idle, None)
     else:
-        overflows = lif_sweep(P, S, S_new, acc, words, limits, wrap, rounding, unit, fired,
-                              idle, None)
+        overflows = lif_sweep(P, S, S_new, acc, words, limits, wrap, rounding, unit, noisy,
+                              keep_idle, fired, idle, None)
     o_acc, o_i, o_v, o_reset, o_theta = overflows
     if check == CHECK_COUNT:
         counts[ACC] += o_acc
@@ -211,7 +221,8 @@ def lif_step_compiled(P, S, S_new, acc, words, lo, hi, bits, signed, wrap, round
         counts[V] += o_v + o_reset
         counts[THETA] += o_theta
     elif check == CHECK_STRICT and o_acc + o_i + o_v + o_reset + o_theta > 0:
-        lif_sweep(P, S, S_new, acc, words, limits, wrap, rounding, unit, fired, idle, error)
+        lif_sweep(P, S, S_new, acc, words, limits, wrap, rounding, unit, noisy, keep_idle,
+                  fired, idle, error)
     acc[:] = 0  # consumed: ready for the next tick's delivery
 
 

@@ -114,6 +114,10 @@ def leak_fields(tau, dt: float, max_shift: int, leak_bits: int,
     same decay as ``(m, k)``: the smaller ``k`` is used). ``leak_bits = 0`` (a core
     without mantissas) gives ``leak_shift``'s ``k`` with ``m = 1``."""
     tau = np.atleast_1d(np.asarray(tau, dtype=float))
+    distinct, inverse = np.unique(tau, return_inverse=True)
+    if distinct.size < tau.size:   # a function of each tau alone: once per distinct value
+        m, k = leak_fields(distinct, dt, max_shift, leak_bits, memoryless)
+        return m[inverse.reshape(tau.shape)], k[inverse.reshape(tau.shape)]
     k_shift = leak_shift(tau, dt, max_shift, memoryless)
     m = np.ones(tau.shape, dtype=np.int64)
     if not leak_bits or tau.size == 0:

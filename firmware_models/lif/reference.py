@@ -55,6 +55,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from ..traces import RecordedRun, canonical
+
 RESET_MODES = ("value", "subtract", "none")  # same codes (0, 1, 2) as kernel.RESET_MODES
 NUMERIC_FIELDS = ("C", "g_L", "E_L", "V_th", "V_reset", "T_ref", "tau_syn", "tau_theta",
                   "alpha", "I_bias", "sigma")
@@ -233,9 +235,10 @@ class LifPhysical:
 
 
 @dataclass(frozen=True, eq=False)
-class FloatTrace:
+class FloatTrace(RecordedRun):
     """What ``simulate`` recorded: every array is ``(ticks, n)``, row ``k`` the state after
-    tick ``k``.
+    tick ``k``; named as the chip's registers (``V``, ``I_syn``, ``Theta``: the same
+    arrays), with the views of ``firmware_models.traces`` (``spike_times``, ``trace``).
 
     Time convention: tick ``k`` (0-based) advances the state from ``t = k dt`` to
     ``t = (k + 1) dt``, so row ``k`` is the state at ``(k + 1) dt`` (``times``) and a spike
@@ -244,37 +247,33 @@ class FloatTrace:
     """
 
     dt: float
-    V: np.ndarray | None        # (ticks, n) volts, after each tick
-    I_syn: np.ndarray | None    # (ticks, n) amperes
-    Theta: np.ndarray | None    # (ticks, n) volts, threshold offset above V_th
+    v: np.ndarray | None        # (ticks, n) volts, after each tick
+    i: np.ndarray | None        # (ticks, n) amperes
+    theta: np.ndarray | None    # (ticks, n) volts, threshold offset above V_th
     spikes: np.ndarray | None   # (ticks, n) bool
     # (None: not recorded -- ``simulate(record=...)`` allocates only what it records)
 
-    def _any(self) -> np.ndarray:
-        return next(a for a in (self.V, self.spikes, self.I_syn, self.Theta) if a is not None)
+    V = property(lambda self: self.v, doc="``v``, the membrane (V)")
+    I_syn = property(lambda self: self.i, doc="``i``, the synaptic current (A)")
+    Theta = property(lambda self: self.theta, doc="``theta``, the threshold offset (V)")
+    _tick_length = property(lambda self: self.dt)
 
-    @property
-    def ticks(self) -> int:
-        return self._any().shape[0]
+    def _lookup(self, name: str):
+        return getattr(self, name) if name in RECORDABLE else None
 
-    @property
-    def n(self) -> int:
-        return self._any().shape[1]
+    def _recorded(self) -> tuple[str, ...]:
+        return tuple(name for name in RECORDABLE if getattr(self, name) is not None)
+
+    ticks = property(lambda self: self.trace(self._recorded()[0]).shape[0])
+    n = property(lambda self: self.trace(self._recorded()[0]).shape[1])
 
     @property
     def times(self) -> np.ndarray:
         """Time (s) of each recorded row: ``(k + 1) dt``."""
         return (np.arange(self.ticks) + 1) * self.dt
 
-    def spike_times(self) -> list[np.ndarray]:
-        """Spike times (s) of each neuron, ``(tick index + 1) * dt``."""
-        return [(np.flatnonzero(self.spikes[:, j]) + 1) * self.dt for j in range(self.n)]
 
-    def spike_counts(self) -> np.ndarray:
-        return self.spikes.sum(axis=0)
-
-
-RECORDABLE = ("V", "I_syn", "Theta", "spikes")
+RECORDABLE = ("v", "i", "theta", "spikes")   # the old V, I_syn, Theta: aliases
 
 
 def _per_tick(name: str, value, ticks: int, n: int):
@@ -375,6 +374,7 @@ def _row(source, k: int):
 
 def _recorder(record, ticks: int, n: int) -> dict[str, np.ndarray]:
     """The output arrays of the recorded variables, ``(ticks, n)`` each."""
+    record = tuple(canonical(r) for r in record)
     unknown = [r for r in record if r not in RECORDABLE]
     if unknown or not record:
         raise ValueError(f"record must name some of {RECORDABLE}, got {tuple(record)!r}")
@@ -470,7 +470,7 @@ def simulate(p: LifPhysical, dt: float, ticks: int, *, n: int | None = None,
         _keep(out, k, V, I, Theta, fired)
         if feedback is not None:
             feedback(k, fired, future)
-    return FloatTrace(dt, out.get("V"), out.get("I_syn"), out.get("Theta"), out.get("spikes"))
+    return FloatTrace(dt, out.get("v"), out.get("i"), out.get("theta"), out.get("spikes"))
 
 
 def _integrate(q: LifPhysical, V, drive, a_m, drive_gain, method: str):
@@ -482,7 +482,7 @@ def _integrate(q: LifPhysical, V, drive, a_m, drive_gain, method: str):
 
 def _keep(out: dict, k: int, V, I, Theta, fired) -> None:
     """Row ``k`` of every recorded variable."""
-    for name, value in (("V", V), ("I_syn", I), ("Theta", Theta), ("spikes", fired)):
+    for name, value in (("v", V), ("i", I), ("theta", Theta), ("spikes", fired)):
         if name in out:
             out[name][k] = value
 

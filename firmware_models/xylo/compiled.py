@@ -71,10 +71,14 @@ def xylo_slot(P, S, acc, n, j, v_lo, v_hi):
     v = min(max(raw3, v_lo), v_hi)
     threshold = np.int64(P[THRESHOLD, j])
     most = np.int64(P[MAX_SPIKES, j])
+    # thresholds are unsigned; below its threshold (most slots, most ticks) a slot does
+    # not fire and needs no division (v >= threshold > 0: floor is the plain quotient)
     if threshold == 0:
         count = most if v >= 0 else np.int64(0)
+    elif v < threshold:
+        count = np.int64(0)
     else:
-        count = min(max(v // threshold, np.int64(0)), most)
+        count = min(v // threshold, most)
     return (isyn1, isyn2, v - count * threshold, count, (raw1, raw2, raw3),
             (dv1 != raw1, dv2 != raw2, v != raw3))
 

@@ -114,9 +114,16 @@ def _add_run(commands) -> None:
     _add_chip_options(run)
     run.add_argument("--backend", choices=["compiled", "numpy"],
                      help="emulator backend (compiled when numba is installed)")
+    run.add_argument("--threads", type=positive_int, default=1,
+                     help="run the chip as this many partitions on as many threads, same "
+                          "results (docs/scale-out.md); under mpiexec one partition per rank")
     run.add_argument("--float", action="store_true",
                      help="run the float reference instead of the emulator")
-    run.add_argument("--out", help="save the probes' recordings to this .npz file")
+    run.add_argument("--out", help="save the probes' recordings, spikes per population and "
+                                   "NeuroBench metrics to this .npz file")
+    run.add_argument("--json", action="store_true",
+                     help="print one JSON object (what ran, dt, reset, spikes per "
+                          "population, NeuroBench metrics) instead of the text")
     run.add_argument("--plot", help="save a spike raster of the probes to this .png file")
     run.add_argument("--save-state", metavar="FILE.npz",
                      help="after the run, save the chip's complete state to this .npz file "
@@ -202,15 +209,12 @@ REFUSED_INPUT = (NetlistError, NirError, ImageError, FrameworkError)
 
 
 def _note_first_compilation() -> None:
-    """Say so on stderr when the compiled backend's kernel is not in numba's disk cache
-    yet: the first run of an install compiles it, and is silent for ~15 s otherwise."""
-    try:
-        from ..hardware.compiled import kernel_cached
-    except ImportError:  # no numba: the numpy backend runs, nothing to compile
-        return
-    if not kernel_cached():
-        print("neurochip: compiling the emulator kernel for this install (once, about "
-              "15 s)", file=sys.stderr, flush=True)
+    """Say so on stderr each time numba starts compiling a kernel (the emulator's, for
+    each new combination of argument types, or any other): a first run is otherwise
+    seconds of silence (``lab.progress.announce_compilations``)."""
+    from ..lab.progress import announce_compilations
+
+    announce_compilations()
 
 
 def main(argv: list[str] | None = None) -> int:

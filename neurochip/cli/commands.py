@@ -14,6 +14,8 @@ from ..compiler.dialects import PRESETS as DIALECT_PRESETS
 from ..hardware.energy import PRESETS
 from ..hardware.spec import CoreSpec, SpecError
 from .args import UsageError, check_output
+from .run_report import RunSide, RunSummary, format_summary, metrics_by_population, \
+    stored_keys, to_arrays, to_json
 
 
 def demo_command(args) -> int:
@@ -81,7 +83,7 @@ def throughput_command(args) -> int:
                 neurons=args.neurons, fanout=args.fanout, period=int(round(period)),
                 mesh=args.mesh, ticks=args.ticks, dt_s=args.dt, timing=timing,
                 energy=energy, clock_hz=clock, placement=args.placement,
-                progress=to(shown))
+                progress=to(shown), sync=preset.sync)
     elif args.example.endswith((".json", ".toml", ".nir")):
         if not os.path.isfile(args.example):
             raise UsageError(f"no such file: {args.example!r}")
@@ -120,55 +122,138 @@ def _refuse_existing(*paths, force: bool, make_folder: bool = False) -> None:
 
 
 def run_command(args) -> int:
-    import numpy as np
+    """``neurochip run``; with ``--json`` everything it would print on stdout is one JSON
+    object instead (warnings and progress stay on stderr)."""
+    from ..hardware.mpi_run import is_root
+    if not is_root():  # under mpiexec rank 0 alone prints and writes (docs/scale-out.md)
+        import contextlib
+        _refuse_existing(args.out, args.plot, args.save_state, force=args.force)  # as rank 0
+        args.out = args.plot = args.save_state = None
+        args.quiet = True
+        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+            _run(args)
+        return 0
+    if not getattr(args, "json", False):
+        _run(args)
+        return 0
+    import contextlib
+    import io
+    import json
 
-    from ..compiler.pipeline import float_run
+    with contextlib.redirect_stdout(io.StringIO()):
+        found = _run(args)
+    print(json.dumps(found, indent=1, allow_nan=False))
+    return 0
+
+
+def _run(args) -> dict:
+    """The run, its console lines, its ``--out`` and ``--plot`` files; returns the
+    ``--json`` object."""
     from ..formats.netlist import expand, load_netlist
 
     _refuse_existing(args.out, args.plot, args.save_state, force=args.force)
     if args.out and not args.out.endswith(".npz"):
         raise UsageError(f"--out must name a .npz file, got {args.out!r}")
     _check_state_options(args)
-    nir = args.netlist.endswith(".nir")
+    nir, netlist = args.netlist.endswith(".nir"), None
     if nir:
         from .nir import prepare_from_args
         args.prepared = prepare_from_args(args)
         expanded = args.prepared.expanded
     else:
         _refuse_nir_options(args)
-        expanded = expand(load_netlist(args.netlist))
+        netlist = load_netlist(args.netlist)
+        expanded = expand(netlist)
     ticks = args.prepared.ticks if nir else (
         args.ticks or expanded.ticks - (args.resumed.tick if args.resumed else 0))
     if args.resumed and ticks < 1:
         raise UsageError(f"--resume {args.resume}: the netlist's {expanded.ticks} ticks are "
                          f"done at tick {args.resumed.tick}; pass --ticks to run on")
     results: dict[str, np.ndarray] = {"dt": np.array(expanded.dt), "ticks": np.array(ticks)}
-    if args.float and nir:
-        from .nir import reference_from_args
-        reference = reference_from_args(args, args.prepared, "same-step")
-        traces = {"spikes": reference.spikes, "v": reference.V, "i": reference.I_syn}
-        units = {"v": "the file's units", "i": "the file's units"}
-        summary = (f"{reference.describe()}: {int(reference.spikes.sum())} spikes in "
-                   f"{ticks} ticks")
-    elif args.float:
-        trace = float_run(expanded, ticks)
-        traces = {"spikes": trace.spikes, "v": trace.V, "i": trace.I_syn, "theta": trace.Theta}
-        units = {"v": "V", "i": "A", "theta": "V"}
-        summary = f"float reference: {int(trace.spikes.sum())} spikes in {ticks} ticks"
+    if args.float:
+        from ..lab.progress import waiting
+        with waiting("float reference", quiet=args.quiet):
+            traces, units, line, summary = _float_reference(args, expanded, netlist, ticks)
     else:
-        traces, units, summary = _emulate(args, expanded, ticks, results)
+        traces, units, line, summary = _emulate(args, expanded, netlist, ticks, results)
     _store_probes(args, expanded, traces, results)
-    print(summary)
+    print(line)
+    print(format_summary(summary))
+    found = {**to_json(summary), "summary": line}
     if nir and not args.float:
-        _nir_agreement(args, traces["spikes"], results)
+        found["agreement"] = _nir_agreement(args, summary, results)
+    results.update(to_arrays(summary))
+    found.update(recordings=None, plot=None, units=units)
     if args.out:
         np.savez_compressed(args.out, **results)
-        print(f"recordings: {os.path.abspath(args.out)} ({', '.join(sorted(results))}; "
+        found["recordings"] = os.path.abspath(args.out)
+        print(f"recordings: {os.path.abspath(args.out)} ({stored_keys(results)}; "
               f"units {units})")
     if args.plot:
-        _raster(expanded, traces["spikes"], args.plot)
+        from ..lab.compare.plots import plot_run_raster
+        plot_run_raster(expanded, traces["spikes"], args.plot, summary=line,
+                        core=None if args.float else _chip_spec_for(args).core)
+        found["plot"] = os.path.abspath(args.plot)
         print(f"plot: {os.path.abspath(args.plot)}")
-    return 0
+    return found
+
+
+def _float_reference(args, expanded, netlist, ticks: int):
+    """``run --float``: the traces, their units, the summary line and the ``RunSummary``
+    of the float reference (a NIR graph's framework equations, same-step by default, or
+    the netlist's float model)."""
+    from ..compiler.pipeline import float_run
+    from ..lab.metrics import metrics_of, netlist_metrics
+
+    if args.netlist.endswith(".nir"):
+        from .nir import reference_from_args
+        prepared = args.prepared
+        reference = reference_from_args(args, prepared, "same-step")
+        traces = {"spikes": reference.spikes, "v": reference.v, "i": reference.i}
+        units = {"v": "the file's units", "i": "the file's units"}
+        side = RunSide("float", reference.spikes, metrics_by_population(
+            metrics_of(reference, prepared), _population_of(prepared)))
+        line = (f"{reference.describe()}: {int(reference.spikes.sum())} spikes in "
+                f"{ticks} ticks")
+        ran = f"the float reference, not the emulator ({reference.describe()[17:]})"
+        return traces, units, line, _summary(args, expanded, None, ran, (side,))
+    trace = float_run(expanded, ticks)
+    traces = {"spikes": trace.spikes, "v": trace.v, "i": trace.i, "theta": trace.theta}
+    side = RunSide("float", trace.spikes, netlist_metrics(
+        expanded, trace.spikes, trace.v, "float", netlist).nodes)
+    line = f"float reference: {int(trace.spikes.sum())} spikes in {ticks} ticks"
+    ran = "the float reference, not the emulator (the netlist's LIF in physical units, float64)"
+    return traces, {"v": "V", "i": "A", "theta": "V"}, line, \
+        _summary(args, expanded, netlist, ran, (side,))
+
+
+def _population_of(prepared) -> dict[str, str]:
+    return {name: m.population for name, m in prepared.network.nodes.items()}
+
+
+def _summary(args, expanded, netlist, ran: str, sides) -> RunSummary:
+    """The ``RunSummary`` of a run of ``expanded``: populations, their reset, and for a
+    NIR graph its nodes and Output nodes."""
+    from ..formats.netlist.schema import DEFAULTS
+
+    populations = {p: expanded.slice(p) for p in expanded.names}
+    ticks = sides[0].spikes.shape[0]
+    if netlist is not None:
+        reset = {}
+        for pop in netlist.populations:
+            mode = {**DEFAULTS, **pop.params}.get("reset", "value")
+            reset[pop.name] = mode if isinstance(mode, str) else \
+                "per neuron (" + ", ".join(sorted(set(mode))) + ")"
+        return RunSummary(args.netlist, ran, expanded.dt, ticks, reset, populations,
+                          sides=tuple(sides))
+    net = args.prepared.network
+    node_of = {m.population: name for name, m in net.nodes.items()}
+    reset = {m.population: net.reset.get(name, "-") for name, m in net.nodes.items()}
+    outputs = {o: np.concatenate([np.arange(net.nodes[f].start, net.nodes[f].stop)
+                                  for f in out.nodes] or [np.zeros(0, np.int64)])
+               for o, out in net.outputs.items()}
+    return RunSummary(args.netlist, ran, expanded.dt, ticks, reset, populations,
+                      nir_node=node_of, outputs=outputs, sides=tuple(sides))
 
 
 def _check_state_options(args) -> None:
@@ -241,26 +326,27 @@ def _store_probes(args, expanded, traces, results) -> None:
               f"{args.dialect} dialect)")
 
 
-def _nir_agreement(args, chip_spikes, results) -> None:
-    """After a chip run of a NIR graph: spikes per Output on chip and float reference,
-    and the warnings for what the chip cannot compute as the reference does."""
+def _nir_agreement(args, summary: RunSummary, results) -> dict:
+    """After a chip run of a NIR graph: spikes per Output on chip and float reference
+    (``args.reference``, tick-per-hop), and the warnings for what the chip cannot
+    compute as the reference does."""
     from types import SimpleNamespace
 
     from ..lab.nir_runs import agreement, semantic_gaps
-    from .nir import reference_from_args
 
-    reference = reference_from_args(args, args.prepared, "tick-per-hop")
     found = agreement(args.prepared, SimpleNamespace(recording=SimpleNamespace(
-        spikes=chip_spikes)), reference)
+        spikes=summary.sides[0].spikes)), args.reference)
     print(found.format())
     for o in found.outputs:
         results[f"agreement.{o.output}"] = np.array([o.chip_spikes, o.float_spikes])
-    report_warnings(args, semantic_gaps(args.prepared, reference))
+    report_warnings(args, semantic_gaps(args.prepared, args.reference))
+    return found.to_dict()
 
 
-def _emulate(args, expanded, ticks: int, results: dict) -> tuple[dict, dict, str]:
-    """``neurochip run`` on the emulator: the traces in volts and amps, their units and
-    the summary line; the raw registers go into ``results`` (``registers.NAME``)."""
+def _emulate(args, expanded, netlist, ticks: int, results: dict):
+    """``neurochip run`` on the emulator: the traces in volts and amps, their units, the
+    summary line and the ``RunSummary``; the raw registers go into ``results``
+    (``registers.NAME``)."""
     from ..compiler.pipeline import compile_netlist
     from ..lab.progress import bar, to
 
@@ -277,6 +363,8 @@ def _emulate(args, expanded, ticks: int, results: dict) -> tuple[dict, dict, str
         print(compiled.report.format())
     report_warnings(args, compiled.report.warnings)
     _restore_state(args, compiled)
+    from ..hardware.partitioned import Parallel  # --threads, or the ranks of mpiexec
+    compiled.chip.parallel = Parallel.for_process(getattr(args, "threads", 1))
     current = CURRENT_REGISTER[args.dialect]
     record = ("spikes", "v", current) + (("theta",) if args.dialect == "lif" else ())
     with bar(ticks, quiet=args.quiet, desc="run", unit="tick") as shown:
@@ -296,10 +384,37 @@ def _emulate(args, expanded, ticks: int, results: dict) -> tuple[dict, dict, str
         results_key = f"registers.{name}"
         results[results_key] = recording[name]
     units = {"v": "V", "i": "A", "theta": "V"}
-    summary = (f"emulator: {int(recording.spikes.sum())} spikes in {ticks} ticks on "
-               f"{args.mesh[0]}×{args.mesh[1]} cores; overflows "
-               f"{sum(recording.overflow.values())}")
-    return traces, units, summary
+    line = (f"emulator: {int(recording.spikes.sum())} spikes in {ticks} ticks on "
+            f"{args.mesh[0]}×{args.mesh[1]} cores; overflows "
+            f"{sum(recording.overflow.values())}")
+    return traces, units, line, _chip_summary(args, expanded, netlist, compiled, recording)
+
+
+def _chip_summary(args, expanded, netlist, compiled, recording) -> RunSummary:
+    """What ran on the chip, its metrics, and for a NIR graph the float reference it is
+    compared with (``args.reference``: tick-per-hop unless ``--stepping``)."""
+    from ..hardware.engine import resolve_backend
+    from ..lab.metrics import metrics_of, netlist_metrics
+
+    backend = resolve_backend(args.backend, compiled.chip.model)
+    ran = (f"the emulator (bit-exact integer cores: {args.dialect} dialect, "
+           f"{args.mesh[0]}×{args.mesh[1]} mesh, {backend} backend)")
+    if netlist is not None:
+        chip = netlist_metrics(expanded, recording.spikes, recording["v"], "chip", netlist)
+        side = RunSide("chip", recording.spikes, chip.nodes)
+        return _summary(args, expanded, netlist, ran, (side,))
+    from ..lab.nir_runs import ChipRun
+    from .nir import reference_from_args
+
+    prepared, population_of = args.prepared, _population_of(args.prepared)
+    args.reference = reference_from_args(args, prepared, "tick-per-hop")
+    chip = metrics_of(ChipRun(compiled, recording, ()), prepared)
+    floated = metrics_of(args.reference, prepared)
+    sides = (RunSide("chip", recording.spikes, metrics_by_population(chip, population_of)),
+             RunSide("float", args.reference.spikes,
+                     metrics_by_population(floated, population_of)))
+    return dataclasses.replace(_summary(args, expanded, None, ran, sides),
+                               compared=args.reference.describe())
 
 
 def _calibration_run(args, expanded, ticks: int):
@@ -407,26 +522,6 @@ def inspect_command(args) -> int:
     return describe_images(list(args.image))
 
 
-def _raster(expanded, spikes, path: str) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    fig, ax = plt.subplots(figsize=(8, 4))
-    for k, name in enumerate(expanded.names):
-        part = spikes[:, expanded.slice(name)]
-        t, j = np.nonzero(part)
-        ax.scatter((t + 1) * expanded.dt * 1e3, j + expanded.offsets[name], s=2,
-                   color=f"C{k}", label=name)
-    ax.set_xlabel("time (ms)")
-    ax.set_ylabel("neuron")
-    ax.legend(loc="upper right", markerscale=4)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
 def _netlist_throughput(args, timing, energy, clock):
     from ..hardware.chip import ChipSpec
     from ..compiler.pipeline import compile_netlist, roomy_core_spec
@@ -451,4 +546,4 @@ def _netlist_throughput(args, timing, energy, clock):
         recording = compiled.run(args.ticks, record=("spikes",), timing=True,
                                  progress=to(shown))
     return summarise(recording.timing, spec.mesh, int(recording.spikes.sum()), network.dt,
-                     clock, energy), spec.mesh
+                     clock, energy, PRESETS[args.preset].sync), spec.mesh

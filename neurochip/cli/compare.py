@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import ExitStack, contextmanager
 
 from ..hardware.fixed import ROUNDING_MODES
 from ..hardware.spec import CoreSpec, SpecError
 from ..lab.compare import (DEFAULT_METRIC, DEFAULT_TAU, DEFAULT_WINDOW, REFERENCES,
                            SEARCH_METRICS, compare, expanded_network, format_table,
                            format_value, plot_comparison, smallest_passing, sweep)
-from .args import (UsageError, check_output, dialect_list, input_file, int_list, mesh, nonnegative_float,
+from ..lab.compare.dask_sweep import DEFAULT_CONNECT_TIMEOUT
+from ..lab.compare.report import format_metrics
+from .args import (UsageError, bounded, check_output, dialect_list, input_file, int_list, mesh, nonnegative_float,
                    nonnegative_int, positive_float, positive_int, rounding_list)
 
 
@@ -59,8 +62,50 @@ def add_compare_arguments(parser) -> None:
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bar, no header or plot lines: the table (or JSON) "
                              "alone")
+    _add_cluster_options(parser)
     from .nir import add_nir_options
     add_nir_options(parser)
+
+
+MAX_WORKERS = 256   # a local cluster larger than this is a typo, not a machine
+workers_count = bounded(int, "a number of workers >= 1", above=0, at_most=MAX_WORKERS)
+
+
+def _add_cluster_options(parser) -> None:
+    """Where the configurations run: here, one after the other (the default), or as
+    tasks on a Dask cluster (``lab.compare.dask_sweep``): the same output either way."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=workers_count, metavar="N",
+                       help="run the configurations on a local Dask cluster of N worker "
+                            "processes (pip install 'neurochip[dask]')")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run the configurations on the Dask cluster whose scheduler "
+                            "listens at ADDRESS (tcp://host:8786)")
+    parser.add_argument("--connect-timeout", type=positive_float,
+                        default=DEFAULT_CONNECT_TIMEOUT, metavar="SECONDS",
+                        help=f"how long --scheduler may take to answer and show a worker "
+                             f"({DEFAULT_CONNECT_TIMEOUT:g})")
+
+
+@contextmanager
+def _sweep_client(args, usage_error: type[Exception]):
+    """The Dask client ``--workers`` or ``--scheduler`` ask for, closed on exit (None:
+    neither, the serial sweep). A cluster that cannot be used is a usage error."""
+    workers, scheduler = getattr(args, "workers", None), getattr(args, "scheduler", None)
+    if workers is None and scheduler is None:
+        yield None
+        return
+    from ..lab.compare import ClusterError, dask_client
+
+    stack = ExitStack()
+    try:
+        client = stack.enter_context(dask_client(
+            workers=workers, scheduler=scheduler,
+            connect_timeout=getattr(args, "connect_timeout", DEFAULT_CONNECT_TIMEOUT)))
+    except ClusterError as error:
+        raise usage_error(f"{'--scheduler' if scheduler else '--workers'}: {error}") from None
+    with stack:
+        yield client
 
 
 def compare_command(args, usage_error: type[Exception] | None = None) -> int:
@@ -91,12 +136,15 @@ def compare_command(args, usage_error: type[Exception] | None = None) -> int:
     if args.ticks is not None and args.ticks > ex.ticks:
         raise usage_error(f"--ticks must be at most the netlist's duration, {ex.ticks} ticks")
     from ..lab.progress import bar
-    with bar(len(configs), quiet=args.quiet, desc="compare", unit="config") as shown:
-        results = compare(ex, configs, mesh=args.mesh, ticks=args.ticks, window=args.window,
+    with _sweep_client(args, usage_error) as client, \
+            bar(len(configs), quiet=args.quiet, desc="compare", unit="config") as shown:
+        # a netlist file as itself: its inputs' synapses are in the dense count
+        source = ex if reference is not None else args.netlist
+        results = compare(source, configs, mesh=args.mesh, ticks=args.ticks, window=args.window,
                           tau=args.tau * 1e-3, partitioner=args.partitioner,
                           backend=args.backend, keep_traces=bool(args.plot),
                           reference=args.reference, progress=lambda r: shown.update(),
-                          float_reference=reference)
+                          float_reference=reference, client=client)
     search = None
     if args.tolerance is not None:
         search = smallest_passing(results, args.tolerance, args.metric)
@@ -172,6 +220,8 @@ def _print_table(args, ex, results, search, paths) -> None:
         print(f"matching window {args.window} ticks; van Rossum tau {args.tau:g} ms "
               f"(1 = one unmatched spike)")
     print(format_table(results))
+    if not args.quiet and format_metrics(results):
+        print(format_metrics(results))
     if search is not None:
         print(f"smallest --v-bits with {args.metric} <= {args.tolerance:g}:")
         for g in search:

@@ -5,6 +5,7 @@ stepping (``neurochip.lab.nir_runs``)."""
 from __future__ import annotations
 
 import argparse
+import os
 
 from ..formats.nir.framework_run import STEPPINGS
 from ..formats.units import format_duration
@@ -61,13 +62,17 @@ def prepare_from_args(args):
     """``lab.nir_runs.prepare`` from the command's options; echoes the tick length."""
     from ..hardware.spec import SpecError
     from ..lab.nir_runs import chip_reset, framework_refractory, prepare, with_refractory
+    from ..lab.progress import waiting
 
     options = dict(getattr(args, "option", []))
     reset = chip_reset(args.reset, options)
     x = read_input(args.input, args.ticks)
     try:
-        prepared = prepare(args.netlist, x, args.dt, reset=reset, dt_export=args.dt_export,
-                           ticks=args.ticks if x is not None else args.ticks or 100)
+        with waiting(f"reading {os.path.basename(args.netlist)}",
+                     quiet=getattr(args, "quiet", False)):
+            prepared = prepare(args.netlist, x, args.dt, reset=reset,
+                               dt_export=args.dt_export,
+                               ticks=args.ticks if x is not None else args.ticks or 100)
         framework = getattr(args, "framework", "auto")
         kind = prepared.network.convention if framework == "auto" else framework
         # the chip's way to clear a whole membrane after a spike

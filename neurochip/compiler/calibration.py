@@ -79,13 +79,16 @@ def _group_max(values: np.ndarray, groups: list[slice]) -> np.ndarray:
     return out
 
 
-def scale_floors(ex, q, zero: np.ndarray, spec, groups: list[slice], post: np.ndarray,
-                 weight: np.ndarray, total_current: np.ndarray,
-                 calibration: Calibration | None, headroom: float = 2.0) -> np.ndarray:
+def scale_floors(ex, q, zero: np.ndarray, spec, groups: list[slice], post, weight,
+                 total_current: np.ndarray, calibration: Calibration | None,
+                 headroom: float = 2.0) -> np.ndarray:
     """The smallest ``v_lsb`` (V) each population may have, per neuron (the population's
     largest): weights into it fit, its observed range fits (with ``calibration``), and a
     never-firing population's bound fits (without one). ``post``/``weight`` are every
-    synapse's and input channel's target and weight (A); ``q`` the broadcast parameters."""
+    synapse's and input channel's target and weight (A): arrays, or tuples of arrays
+    (the recurrent synapses, then the input channels) read in chunks without joining
+    them; ``q`` the broadcast parameters."""
+    posts, weights = _as_parts(post), _as_parts(weight)
     n, dt = ex.n, ex.dt
     m_v, k_v = leak_fields(q.tau_m, dt, spec.max_shift, spec.leak_bits)  # as quantised
     gain = q.R * leak_fraction(m_v, k_v)              # volts per tick per ampere
@@ -94,10 +97,7 @@ def scale_floors(ex, q, zero: np.ndarray, spec, groups: list[slice], post: np.nd
     # a weight must fit the largest mantissa at the largest exponent, and one event of it
     # the i register with headroom
     w_room = min(((1 << (spec.w_bits - 1)) - 1) * 2.0 ** spec.max_w_exp, i_max / headroom)
-    per_weight = np.zeros(n)
-    if weight.size:
-        np.maximum.at(per_weight, post, np.abs(weight) * gain[post] / w_room)
-    floor = per_weight
+    floor = _weight_floor(posts, weights, gain, w_room, groups, n)
     if calibration is not None:
         if calibration.n != n:
             raise ValueError(f"the calibration has {calibration.n} neurons, the network {n}")
@@ -107,18 +107,54 @@ def scale_floors(ex, q, zero: np.ndarray, spec, groups: list[slice], post: np.nd
         never = np.abs(q.V_th) >= NEVER_FIRES
         if never.any():
             floor = np.maximum(floor, np.where(never, headroom * _range_bound(
-                ex, q, post, weight, total_current) / v_max, 0.0))
+                ex, q, posts, weights, total_current) / v_max, 0.0))
     return _group_max(floor, groups)
 
 
-def _range_bound(ex, q, post, weight, total_current) -> np.ndarray:
+CHUNK = 1 << 21     # weights per chunk
+
+
+def _as_parts(values) -> list[np.ndarray]:
+    return [np.asarray(v) for v in values] if isinstance(values, tuple) \
+        else [np.asarray(values)]
+
+
+def _weight_floor(posts, weights, gain, w_room: float, groups: list[slice],
+                  n: int) -> np.ndarray:
+    """Per neuron, the largest ``|w| gain[post] / w_room`` of the weights into its group
+    (0 where none): what ``maximum.at`` per neuron and then the group's largest give, in
+    chunks (a maximum is the same in any order)."""
+    group_of = np.full(n, len(groups), dtype=np.int64)
+    for k, g in enumerate(groups):
+        group_of[g] = k
+    largest = np.zeros(len(groups) + 1)
+    for p, w in zip(posts, weights):
+        for a in range(0, p.size, CHUNK):
+            target = p[a:a + CHUNK]
+            value = np.abs(w[a:a + CHUNK]) * gain[target] / w_room
+            group = group_of[target]
+            if group[0] == group[-1] and np.all(group == group[0]):   # one group: no sort
+                largest[group[0]] = max(largest[group[0]], float(value.max()))
+                continue
+            order = np.argsort(group, kind="stable")
+            cuts = np.concatenate([[0], np.flatnonzero(np.diff(group[order])) + 1])
+            keys = group[order][cuts]
+            largest[keys] = np.maximum(largest[keys],
+                                       np.maximum.reduceat(value[order], cuts))
+    return largest[group_of] if n else np.zeros(0)
+
+
+def _range_bound(ex, q, posts, weights, total_current) -> np.ndarray:
     """``|V - zero|`` can reach at most this (V) when every synapse delivers in every tick
     and the input events arrive as given: ``R`` times the steady current (``total_current``
     holds the bias, and the leak current of a zero below ``E_L``)."""
     n = ex.n
-    recurrent = np.zeros(n)
     syn = ex.weight.size
-    np.add.at(recurrent, post[:syn], np.abs(weight[:syn]))
+    post = np.concatenate(posts)[:syn] if len(posts) > 1 else posts[0][:syn]
+    weight = np.concatenate(weights)[:syn] if len(weights) > 1 else weights[0][:syn]
+    # the sums in synapse order, as add.at made them (bincount adds in that order too)
+    recurrent = np.bincount(post.astype(np.int64), weights=np.abs(weight), minlength=n) \
+        if syn else np.zeros(n)
     jumps = np.abs(ex.input_jumps()) if ex.event_neuron.size else np.zeros((1, n))
     per_tick = recurrent + np.max(jumps, axis=0, initial=0.0)
     with np.errstate(over="ignore"):

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from firmware_models.lif.quantiser import QuantisedLif, quantise_weights_per_group
+from firmware_models.lif.quantiser import QuantisedLif
 
 from ..hardware.checkpoint import Checkpoint
 from ..hardware.chip import Chip, ChipSpec
@@ -36,7 +36,9 @@ from ..hardware.engine import Recording, check_ticks
 from .partition import PARTITIONERS, greedy_partition, inter_core_entries, sequential_partition
 from .placement import InputMap, Network, neuron_slots, place
 from .report import CompileReport, CoreUse
+from .weights import quantise_per_group
 from ..formats.netlist import ExpandedNetwork, Netlist, expand
+from ..formats.netlist.expansion import constant_value
 from ..formats.netlist.schema import MAX_COUNT
 from ..hardware.limits import over_budget
 from ..hardware.spec import CoreSpec, SpecError
@@ -129,7 +131,7 @@ class CompiledNetwork:
                                           else np.int64)
                   for name in record}
         return Recording(start, traces, self.chip.overflow_counts,
-                         [t for p in pieces for t in p.timing])
+                         [t for p in pieces for t in p.timing], dt=self.expanded.dt)
 
     def _apply_bias(self, tick: int) -> None:
         """Write the bias registers of the schedule segment holding ``tick``."""
@@ -190,7 +192,7 @@ def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
         if calibration != "float":
             raise SpecError(f"calibration must be a Calibration or 'float', got "
                             f"{calibration!r}")
-        calibration = Calibration.from_run(float_run(ex, record=("V", "I_syn")))
+        calibration = Calibration.from_run(float_run(ex, record=("v", "i")))
     shifted = _shift_zero(ex) if dialect == "lif" else ex
     starts, total_current = _bias_schedule(shifted)
     channel_neuron, channel_weight, event_channel = _input_channels(ex)
@@ -198,20 +200,22 @@ def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
     if dialect == "lif":
         floors = scale_floors(
             shifted, shifted.params.broadcast(ex.n), shifted.params.broadcast(ex.n).E_L,
-            core_spec, [ex.slice(name) for name in ex.names],
-            np.concatenate([ex.post, channel_neuron]).astype(np.int64),
-            np.concatenate([ex.weight, channel_weight]), total_current, calibration)
+            core_spec, [ex.slice(name) for name in ex.names], (ex.post, channel_neuron),
+            (ex.weight, channel_weight), total_current, calibration)
     q, biases = _quantise_neurons(shifted, dq, core_spec, total_current, floors)
     qw, delay_ticks, delays_rounded = _quantise_synapses(ex, dq, q, core_spec,
                                                          channel_neuron, channel_weight,
                                                          per_population=dialect == "lif")
-    readout = np.bincount(ex.pre.astype(np.int64), minlength=ex.n) == 0
+    pre = np.asarray(ex.pre, dtype=np.int64)          # views, not copies, of the synapses
+    post = np.asarray(ex.post, dtype=np.int64)
+    readout = np.bincount(pre, minlength=ex.n) == 0
     params = dq.for_network(dq.with_bias(q.params, biases[0]), readout)
-    w_syn, w_in = qw.w[:ex.weight.size], qw.w[ex.weight.size:]
+    w_syn, w_in = qw.w[:ex.weight.size], qw.w[ex.weight.size:].astype(np.int64)
     w_exp = qw.w_exp if np.ndim(qw.w_exp) == 0 else qw.w_exp[:ex.weight.size]
-    in_exp = None if np.ndim(qw.w_exp) == 0 else qw.w_exp[ex.weight.size:]
-    net = Network(params, ex.pre.astype(np.int64), ex.post.astype(np.int64), w_syn,
-                  delay_ticks, w_exp, np.arange(channel_neuron.size, dtype=np.int64),
+    in_exp = None if np.ndim(qw.w_exp) == 0 else \
+        qw.w_exp[ex.weight.size:].astype(np.int64)
+    net = Network(params, pre, post, w_syn, delay_ticks, w_exp,
+                  np.arange(channel_neuron.size, dtype=np.int64),
                   channel_neuron.astype(np.int64), w_in, int(channel_neuron.size), in_exp)
     core_of, crossing, crossing_sequential = _partition(net, ex.n, spec, partitioner, seed)
     chip, input_map = place(net, core_of, spec, model=model,
@@ -226,8 +230,8 @@ def compile_netlist(netlist: Netlist | ExpandedNetwork, spec: ChipSpec,
         weight_error=qw.error, weights_clipped=qw.clipped, weights_zeroed=qw.zeroed,
         w_exp=qw.w_exp if np.ndim(qw.w_exp) == 0 else int(np.max(qw.w_exp, initial=0)), delays_rounded=delays_rounded,
         inter_core_entries=crossing, inter_core_entries_sequential=crossing_sequential,
-        populations=_populations(ex), weight_post=np.concatenate(
-            [ex.post, channel_neuron]).astype(np.int64),
+        populations=_populations(ex), weight_post=post if not channel_neuron.size
+        else np.concatenate([post, channel_neuron]).astype(np.int64),
         weight_clipped=getattr(qw, "clipped_mask", None), zero_shift=_zero_notes(ex, shifted),
         calibrated=calibration is not None, dt=ex.dt)
     return CompiledNetwork(chip, ex, q, core_of, slot_of, input_map,
@@ -318,25 +322,29 @@ def _quantise_synapses(ex: ExpandedNetwork, dq, q: QuantisedLif, core_spec: Core
                        channel_neuron: np.ndarray, channel_weight: np.ndarray,
                        per_population: bool = False):
     """The weights of recurrent synapses and input channels, quantised with one shared
-    exponent (``per_population``: one per target population), and the delays in whole
-    ticks (at least 1; refused beyond the delay field), with the number of delays that
-    were rounded."""
-    all_weights = np.concatenate([ex.weight, channel_weight])
-    all_post = np.concatenate([ex.post, channel_neuron]).astype(np.int64)
-    lsb = dq.weight_lsb(q)[all_post]
+    exponent (``per_population``: one per target population, in chunks:
+    ``compiler.weights``), and the delays in whole ticks (at least 1; refused beyond the
+    delay field), with the number of delays that were rounded."""
     if per_population:
-        qw = quantise_weights_per_group(all_weights, lsb, all_post,
-                                        [ex.slice(name) for name in ex.names], core_spec)
+        qw = quantise_per_group((ex.weight, channel_weight), (ex.post, channel_neuron),
+                                dq.weight_lsb(q), [ex.slice(name) for name in ex.names],
+                                core_spec)
     else:
-        qw = dq.quantise_weights(all_weights, lsb, core_spec)
-    ticks = np.rint(ex.delay / ex.dt)
+        all_weights = np.concatenate([ex.weight, channel_weight])
+        all_post = np.concatenate([ex.post, channel_neuron]).astype(np.int64)
+        qw = dq.quantise_weights(all_weights, dq.weight_lsb(q)[all_post], core_spec)
+    delay, shared = ex.delay, constant_value(ex.delay)
+    if shared is not None:                  # one delay for all: worked out once
+        delay = np.asarray(ex.delay[:1])
+    ticks = np.rint(delay / ex.dt)
     if ticks.size and not np.max(ticks) <= core_spec.max_delay:   # before any int cast
         s = int(np.argmax(np.where(np.isfinite(ticks), ticks, np.inf)))
         raise SpecError(f"synapse {s} (neuron {int(ex.pre[s])} -> {int(ex.post[s])}): delay "
                         f"{ex.delay[s]:g} s is {ticks[s]:g} ticks, beyond the "
                         f"{core_spec.delay_bits}-bit delay field (max {core_spec.max_delay})")
     delay_ticks = _delay_ticks(ex)
-    delays_rounded = int(np.count_nonzero(np.abs(ex.delay / ex.dt - delay_ticks) > 1e-9))
+    rounded = np.count_nonzero(np.abs(delay / ex.dt - delay_ticks[:delay.size]) > 1e-9)
+    delays_rounded = int(rounded) * (ex.delay.size if shared is not None else 1)
     return qw, delay_ticks, delays_rounded
 
 
@@ -346,14 +354,17 @@ MAX_DELAY_TICKS = MAX_COUNT     # the longest delay a run can have, as a netlist
 def _delay_ticks(ex: ExpandedNetwork) -> np.ndarray:
     """Every synapse's delay in whole ticks, at least 1, as int64; a delay that is not
     finite or beyond ``MAX_DELAY_TICKS`` is refused by synapse before the cast (which
-    would wrap it into a short delay)."""
-    ticks = np.rint(ex.delay / ex.dt)
+    would wrap it into a short delay). One delay for all gives one value's view."""
+    shared = constant_value(ex.delay)
+    delay = ex.delay if shared is None else np.asarray(ex.delay[:1])
+    ticks = np.rint(delay / ex.dt)
     if ticks.size and not np.all(ticks <= MAX_DELAY_TICKS):
         s = int(np.argmax(~(ticks <= MAX_DELAY_TICKS)))
         raise SpecError(f"synapse {s} (neuron {int(ex.pre[s])} -> {int(ex.post[s])}): delay "
                         f"{ex.delay[s]:g} s is {ticks[s]:g} ticks, beyond "
                         f"{MAX_DELAY_TICKS} ticks")
-    return np.maximum(ticks.astype(np.int64), 1)
+    ticks = np.maximum(ticks.astype(np.int64), 1)
+    return ticks if shared is None else np.broadcast_to(ticks, ex.delay.shape)
 
 
 def _partition(net: Network, n: int, spec: ChipSpec, partitioner: str, seed: int
@@ -367,7 +378,8 @@ def _partition(net: Network, n: int, spec: ChipSpec, partitioner: str, seed: int
                                                         net.delay)
     if partitioner == "greedy":
         candidate = greedy_partition(n, net.pre, net.post, spec.n_cores, slots, seed=seed)
-        crossing_candidate = inter_core_entries(candidate, net.pre, net.post, net.delay)
+        crossing_candidate = crossing_sequential if np.array_equal(candidate, sequential) \
+            else inter_core_entries(candidate, net.pre, net.post, net.delay)
         if crossing_candidate < crossing_sequential:  # never worse than contiguous blocks
             core_of, crossing = candidate, crossing_candidate
     return core_of, crossing, crossing_sequential
@@ -422,7 +434,7 @@ def _current_rows(ex: ExpandedNetwork):
     return row
 
 
-FLOAT_RECORD = ("V", "I_syn", "Theta", "spikes")
+FLOAT_RECORD = ("v", "i", "theta", "spikes")   # V, I_syn, Theta: accepted aliases
 
 
 def float_run(ex: ExpandedNetwork, ticks: int | None = None, seed: int | None = None,
@@ -431,7 +443,7 @@ def float_run(ex: ExpandedNetwork, ticks: int | None = None, seed: int | None = 
     a spike in tick ``k`` adds its synapses' weights to the current in tick
     ``k + delay`` (delays rounded to whole ticks, at least 1, as on the chip).
 
-    Only ``record`` (of ``V``, ``I_syn``, ``Theta``, ``spikes``) is allocated over the
+    Only ``record`` (of ``v``, ``i``, ``theta``, ``spikes``) is allocated over the
     run; inputs are made tick by tick and delayed spikes kept in a ring as long as the
     longest delay. The run is refused (``SpecError``) when what it records exceeds the
     memory budget (``NEUROCHIP_MEMORY_BUDGET``)."""

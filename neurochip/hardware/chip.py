@@ -137,6 +137,7 @@ class Chip:
                              [c.lfsr_seed for c in configs], name="chip")
         self.timing = ChipTiming(spec, model, self.engine, global_synapses)
         self.timing_enabled = True
+        self.parallel = None  # a partitioned.Parallel: how run() splits the chip by default
 
     # ----------------------------------------------------------------- addressing
     @property
@@ -198,7 +199,8 @@ class Chip:
 
     def run(self, ticks: int, inputs: np.ndarray | None = None,
             record: tuple[str, ...] = ("spikes",), timing: bool | str = True,
-            backend: str | None = None) -> Recording:
+            backend: str | None = None, threads: int | None = None,
+            partitions=None) -> Recording:
         """Run ``ticks`` ticks; ``inputs`` (ticks × global axons) are event counts.
 
         ``timing``: ``True`` or ``"packets"``: ``Recording.timing`` holds one
@@ -206,12 +208,23 @@ class Chip:
         ``TickTotals`` per tick (the same per-core and per-link counts and cycles, the
         packet records worked out only when asked for: much faster); ``False``: none.
         ``backend``: ``"compiled"`` (numba, default when installed) or ``"numpy"``.
+        ``threads``/``partitions``: the cores run as ``partitions`` (a number, default
+        ``threads``; or one list of cores per partition) on ``threads`` threads, with the
+        same results (``hardware.partitioned``, docs/scale-out.md); by default as
+        ``self.parallel`` says (one process, or what ``neurochip run`` chose).
         """
         if timing not in (True, False, "packets", "totals"):
             raise SpecError(f"timing must be True, False, 'packets' or 'totals', "
                             f"got {timing!r}")
         chosen = None if timing is False else \
             self.timing if timing != "totals" else self.timing.totals()
+        parallel = self.parallel
+        if threads is not None or partitions is not None:
+            from .partitioned import Parallel
+            parallel = Parallel(threads or 1, partitions)
+        if parallel is not None and not parallel.one_process:
+            from .partitioned import run_partitioned
+            return run_partitioned(self, ticks, inputs, record, chosen, backend, parallel)
         return self.engine.run(ticks, inputs, record, backend=backend, timing=chosen)
 
 

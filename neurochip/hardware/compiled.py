@@ -13,12 +13,13 @@ import weakref
 from dataclasses import dataclass, fields
 
 import numpy as np
+from numba import njit
 
 from firmware_models.lif.compiled import holding
 
 from .fixed import RegisterOverflowError, register_range
 from .spec import SpecError
-from .tick_kernel import OVERFLOW, PACKETS_FULL, STEPS, run_kernel
+from .tick_kernel import OVERFLOW, PACKETS_FULL, STEPS, fcfs_packets, run_kernel
 
 
 class EventRows:
@@ -96,10 +97,15 @@ class FixedTables:
     ranges, ``axon_rows`` (each axon's row offset, row length and core, side by side so
     that one read brings all three), the routing entries as words (axon in the low 32
     bits, delay in the high 32) and the synaptic operations of each entry's row.
-    ``syn_words`` are the synapse words the kernel reads: ``DeliveryTable.words64``, or
-    for an in-order model (``accumulation="sequential"``) the same words with
-    ``target * n + slot`` in the low half (the index of the word's current in the
-    kernel's ``acc``)."""
+    ``syn_words`` are the synapse words the kernel reads, each an index and a weight:
+    the index is the word's slot, or for an in-order model (``accumulation=
+    "sequential"``) ``target * n + slot`` (the index of the word's current in the
+    kernel's ``acc``). Narrow when they fit (``slot_bits > 0``): one int32 per word,
+    ``index = word & (2^slot_bits - 1)`` and ``weight = word >> slot_bits`` (arithmetic),
+    held in an int64 array (half the memory to stream per event); else
+    ``DeliveryTable.words64`` (index in the low 32 bits, weight in the high 32).
+    ``axon_rows`` has one row more than there are axons: ``(slot_bits, 0, 0)``, the
+    format of the words, for the kernel."""
 
     lo: np.ndarray
     hi: np.ndarray
@@ -110,6 +116,7 @@ class FixedTables:
     entry_words: np.ndarray
     entry_ops: np.ndarray
     syn_words: np.ndarray
+    slot_bits: int
 
 
 _FIXED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -122,21 +129,45 @@ def fixed_tables(engine) -> FixedTables:
         formats = list(engine.arith.registers.values())
         lo, hi = (np.array(bound) for bound in zip(*map(register_range, formats)))
         table = engine.delivery
+        syn_words, slot_bits = _synapse_words(engine)
+        axon_rows = np.stack([table.offset, table.length, engine.layout.axon_core], axis=1)
         _FIXED[engine] = FixedTables(
             lo, hi, np.array([f.bits for f in formats]), np.array([f.signed for f in formats]),
             holding(int(lo.min()), int(hi.max())),
-            np.stack([table.offset, table.length, engine.layout.axon_core], axis=1),
+            np.concatenate([axon_rows, [[slot_bits, 0, 0]]]).astype(np.int64),
             engine.entry_axon.astype(np.int64) | (engine.entry_delay.astype(np.int64) << 32),
-            table.length[engine.entry_axon], _synapse_words(engine))
+            table.length[engine.entry_axon], syn_words, slot_bits)
     return _FIXED[engine]
 
 
-def _synapse_words(engine) -> np.ndarray:
+def _synapse_words(engine) -> tuple[np.ndarray, int]:
+    """``FixedTables.syn_words`` and ``slot_bits`` (0: the wide words)."""
     table = engine.delivery
-    if engine.model.accumulation != "sequential":
-        return table.words64
+    sequential = engine.model.accumulation == "sequential"
+    if table.slot.size == 0:
+        return table.words64, 0
+    most_index = int(table.slot.max()) + (int(table.target.max()) * engine.n if sequential
+                                          else 0)
+    slot_bits = max(most_index.bit_length(), 1)
+    weight_room = 1 << (31 - slot_bits)  # the weights then fit the word's high bits
+    if -weight_room <= int(table.weight.min()) and int(table.weight.max()) < weight_room:
+        narrow = np.zeros((table.slot.size + 1) // 2, np.int64)
+        _pack_narrow(table.slot, table.weight, table.target, engine.n if sequential else 0,
+                     slot_bits, narrow.view(np.int32))
+        return narrow, slot_bits
+    if not sequential:
+        return table.words64, 0
     index = table.target.astype(np.int64) * engine.n + table.slot.astype(np.int64)
-    return index | (table.weight.astype(np.int64) << 32)
+    return index | (table.weight.astype(np.int64) << 32), 0
+
+
+@njit(cache=True)
+def _pack_narrow(slot, weight, target, n_slots, slot_bits, out):
+    """``out[w] = (weight << slot_bits) | (target * n_slots + slot)``, one pass (no
+    word-sized temporaries: a core may hold 10^8 words)."""
+    for w in range(slot.size):
+        index = np.int64(target[w]) * n_slots + np.int64(slot[w])
+        out[w] = np.int32((np.int64(weight[w]) << slot_bits) | index)
 
 
 def run_compiled(engine, ticks: int, input_ptr, input_axon, input_count, record, timing):
@@ -289,7 +320,7 @@ def _drop_stale_kernel_cache() -> None:
         cache_dir = Path(run_kernel._cache._cache_path)
         digest = hashlib.sha256(b"".join(
             Path(sys.modules[step.py_func.__module__].__file__).read_bytes()
-            for step in STEPS)).hexdigest()
+            for step in (*STEPS, fcfs_packets))).hexdigest()  # and the link schedule
         stamp = cache_dir / "tick_kernel.run_kernel.depends"
         if stamp.exists() and stamp.read_text() == digest:
             return

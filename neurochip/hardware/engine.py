@@ -29,6 +29,7 @@ from typing import Callable
 import numpy as np
 
 from firmware_models.base import FirmwareModel
+from firmware_models.traces import RecordedRun
 
 from .fixed import Arithmetic, register_range
 from .lfsr import NoiseBank
@@ -91,8 +92,15 @@ class Layout:
 
 
 @dataclass
-class Recording:
-    """Per-tick records of a run: ``spikes`` (ticks × slots, bool) and register traces.
+class Recording(RecordedRun):
+    """Per-tick records of a run: ``spikes`` (ticks × slots, bool) and register traces,
+    named as the registers are (``v``, ``i``, ``theta``, ``ref`` for the reference LIF;
+    the float reference's ``V``, ``I_syn``, ``Theta`` are accepted for ``v``, ``i``,
+    ``theta``). ``rec["v"]`` or ``rec.trace("v")`` is ``(ticks, slots)``;
+    ``rec.trace("v", neuron_major=True)`` its ``(slots, ticks)`` view; ``spike_ticks()``,
+    ``spike_times(dt)``, ``spike_indices()``: every spike, flat, by tick then slot
+    (``firmware_models.traces``). ``dt`` (seconds), when the run knew it, is the default
+    of ``spike_times``.
 
     ``overflow`` holds the engine's running overflow counts per register at the end of
     the run (since it was built, not only during this run).
@@ -102,16 +110,25 @@ class Recording:
     traces: dict[str, np.ndarray] = field(default_factory=dict)
     overflow: dict[str, int] = field(default_factory=dict)
     timing: list = field(default_factory=list)
+    dt: float | None = None
 
-    def __getitem__(self, name: str) -> np.ndarray:
-        return self.traces[name]
+    @property
+    def _first_tick(self) -> int:
+        return self.start_tick
+
+    @property
+    def _tick_length(self) -> float | None:
+        return self.dt
+
+    def _lookup(self, name: str):
+        return self.traces.get(name)
+
+    def _recorded(self) -> tuple[str, ...]:
+        return tuple(self.traces)
 
     @property
     def spikes(self) -> np.ndarray:
-        return self.traces["spikes"]
-
-    def spike_counts(self) -> np.ndarray:
-        return self.spikes.sum(axis=0)
+        return self.trace("spikes")
 
 
 @dataclass(frozen=True)

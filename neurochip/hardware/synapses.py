@@ -84,6 +84,27 @@ class SynapseMemory:
         return cls(row_start, _compact(slot, np.int32), _compact(w, np.int16), w_exp,
                    None if target is None else _compact(target, np.int8))
 
+    @classmethod
+    def from_rows(cls, lengths, slot, w, w_exp=0) -> "SynapseMemory":
+        """Rows given in order: axon ``a``'s row is the next ``lengths[a]`` words of
+        ``(slot, w)``. The memory ``from_lists`` makes of the same words (and dtypes),
+        without the per-word axon list and its sort: for large memories built row by row.
+        """
+        lengths = np.asarray(lengths, dtype=np.int64).ravel()
+        slot, w = np.asarray(slot).ravel(), np.asarray(w).ravel()
+        total = int(lengths.sum())
+        if np.any(lengths < 0) or not slot.size == w.size == total:
+            raise SpecError(f"synapse rows of {total} words in all, got {slot.size} slots "
+                            f"and {w.size} weights")
+        for name, values in (("slot", slot), ("w", w)):
+            if values.size and values.dtype.kind not in "iu":
+                raise SpecError(f"synapse {name} values must be integers, got dtype "
+                                f"{values.dtype}")
+        slot, w = (a.astype(np.int64) if a.size == 0 else a for a in (slot, w))
+        row_start = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        w_exp = np.broadcast_to(np.asarray(w_exp, dtype=np.int64), lengths.shape).copy()
+        return cls(row_start, _compact(slot, np.int32), _compact(w, np.int16), w_exp)
+
     def targets_of_words(self) -> np.ndarray:
         """The input target of every word (zeros when the memory names none)."""
         return (np.zeros(self.words, dtype=np.int8) if self.target is None
@@ -146,6 +167,8 @@ def ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.repeat(starts - ends + lengths, lengths) + np.arange(total)
 
 
+BUILD_CHUNK = 1 << 21   # words per chunk when a delivery table is built
+
 # the columns of ``DeliveryTable.pairs``: slot in the low half of each pair read as one
 # little-endian 64-bit word, the weight in the high half (sign-extended by ``>> 32``)
 SLOT, WEIGHT = (0, 1) if sys.byteorder == "little" else (1, 0)
@@ -177,18 +200,31 @@ class DeliveryTable:
         order = np.lexsort((np.arange(n_axons), first_feeder))
         length = np.diff(synapses.row_start)
         offset = np.empty(n_axons, dtype=np.int64)
-        offset[order] = np.cumsum(length[order]) - length[order]
-        words = ranges(synapses.row_start[order], length[order])
-        weight = synapses.scaled_weights()[words]
-        wide = np.flatnonzero((weight < np.iinfo(np.int32).min)
-                              | (weight > np.iinfo(np.int32).max))
-        if wide.size:
-            raise SpecError(f"synapse memory: w << w_exp = {int(weight[wide[0]])} does not "
-                            f"fit 32 bits")
-        pairs = np.empty((words.size, 2), dtype=np.int32)
-        pairs[:, SLOT] = synapses.slot[words]
-        pairs[:, WEIGHT] = weight
-        return cls(offset, length, pairs, synapses.targets_of_words()[words])
+        ends = np.cumsum(length[order])
+        offset[order] = ends - length[order]
+        pairs = np.empty((int(ends[-1]) if ends.size else 0, 2), dtype=np.int32)
+        target = np.empty(pairs.shape[0], dtype=np.int8)
+        targets = synapses.target
+        # rows in delivery order, a chunk of rows (about BUILD_CHUNK words) at a time: the
+        # table without an index or a scaled weight of every word at once
+        cuts = np.searchsorted(ends, np.arange(0, pairs.shape[0], BUILD_CHUNK), "right")
+        for k0, k1 in zip(cuts, [*cuts[1:], order.size]):
+            rows = order[k0:k1]
+            words = ranges(synapses.row_start[rows], length[rows])
+            if not words.size:
+                continue
+            start = int(ends[k0] - length[rows[0]])
+            weight = synapses.w[words].astype(np.int64) << np.repeat(synapses.w_exp[rows],
+                                                                       length[rows])
+            wide = np.flatnonzero((weight < np.iinfo(np.int32).min)
+                                  | (weight > np.iinfo(np.int32).max))
+            if wide.size:
+                raise SpecError(f"synapse memory: w << w_exp = {int(weight[wide[0]])} does "
+                                f"not fit 32 bits")
+            pairs[start:start + words.size, SLOT] = synapses.slot[words]
+            pairs[start:start + words.size, WEIGHT] = weight
+            target[start:start + words.size] = 0 if targets is None else targets[words]
+        return cls(offset, length, pairs, target)
 
     @property
     def slot(self) -> np.ndarray:

@@ -32,7 +32,7 @@ from firmware_models.lif.compiled import CHECK_COUNT, CHECK_STRICT, lif_step_com
 from firmware_models.loihi.compiled import loihi_step_compiled
 from firmware_models.xylo.compiled import xylo_step_compiled
 
-from .timing import MINUS_X, MINUS_Y, PLUS_X, PLUS_Y
+from .link_schedule import fcfs_packets
 
 OK, OVERFLOW, PACKETS_FULL = range(3)
 # the firmware programs the kernel runs, by the index it is given
@@ -43,7 +43,8 @@ XYLO = 2  # in-order saturating delivery (``_deliver_xylo``), spike counts
 BYTE = np.uint64(0xFF)
 ONE, EIGHT, SIXTEEN, TWENTY_FOUR = np.uint64(1), np.uint64(8), np.uint64(16), np.uint64(24)
 LOW_HALF, HIGH_HALF = np.int64(0xFFFFFFFF), np.int64(32)
-PREFETCH_AHEAD = 4  # events ahead whose row location is fetched (1 for the row itself)
+PREFETCH_AHEAD = 4  # events ahead whose row location is fetched
+ROW_AHEAD = 2  # events ahead whose row is fetched
 
 
 @intrinsic
@@ -54,7 +55,8 @@ def prefetch(typingctx, array, index):
     def codegen(context, builder, signature, args):
         array_type = signature.args[0]
         data = context.make_array(array_type)(context, builder, args[0]).data
-        address = builder.gep(data, [args[1]])
+        # as a byte pointer: one declaration serves arrays of every element type
+        address = builder.bitcast(builder.gep(data, [args[1]]), ir.IntType(8).as_pointer())
         i32 = ir.IntType(32)
         declared = ir.FunctionType(ir.VoidType(), [address.type, i32, i32, i32])
         fetch = cgutils.get_or_insert_function(builder.module, declared, "llvm.prefetch.p0")
@@ -72,123 +74,6 @@ def jump_lanes(lanes, group, tables):
             s = lanes[j]
             lanes[j] = (tables[g, 0, s & BYTE] ^ tables[g, 1, (s >> EIGHT) & BYTE]
                         ^ tables[g, 2, (s >> SIXTEEN) & BYTE] ^ tables[g, 3, s >> TWENTY_FOUR])
-
-
-@njit(cache=True)
-def fcfs_packets(n_packets, inject, src, dst, width, height, hop_x, hop_y, arrive,
-                 link_packets, core_xy):
-    """Arrival cycle of each packet of one tick under FCFS links (``timing`` module).
-
-    A link serves its packets in (request, packet) order, each starting at
-    ``max(request, previous start on the link + 1)``. Links are taken step by step
-    (``timing.Mesh.routes``: every hop's previous hop lies on an earlier step), so when
-    a link is served every packet that will use it waits in one of its four queues, each
-    already in (request, packet) order: the packets injected at its router (in packet
-    order, injection cycles increasing), and those from the link before it in the same
-    direction, from the +x link and from the -x link into its router (each in the order
-    that link served them, so requests increasing). Merging the queues gives the link's
-    FCFS order without a sort. Routes are worked out from the source and destination
-    cores (X then Y; ``core_xy[c]`` is core ``c``'s mesh position, looked up rather than
-    divided out), so no per-hop table is read. Needs what the routing phase gives:
-    the packets of one source core injected at non-decreasing cycles in packet order.
-    """
-    n_links = 4 * width * height
-    target = np.empty((n_packets, 2), np.int64)  # destination (x, y)
-    request = np.empty(n_packets, np.int64)
-    behind = np.empty(n_packets, np.int64)  # the packet after each in its queue, or -1
-    queue_head = np.full((n_links, 4), -1, np.int64)
-    queue_tail = np.full((n_links, 4), -1, np.int64)
-    for p in range(n_packets):
-        arrive[p] = inject[p]
-        request[p] = inject[p]
-        x, y = core_xy[src[p], 0], core_xy[src[p], 1]
-        target[p, 0], target[p, 1] = core_xy[dst[p], 0], core_xy[dst[p], 1]
-        link = _next_link(x, y, target[p, 0], target[p, 1], width)
-        if link >= 0:  # onto queue 0 of its first link (appending, written out below too)
-            behind[p] = -1
-            if queue_tail[link, 0] < 0:
-                queue_head[link, 0] = p
-            else:
-                behind[queue_tail[link, 0]] = p
-            queue_tail[link, 0] = p
-    head = np.empty(4, np.int64)  # first packet of each queue of the link served
-    for step in range(width + height - 2):
-        for k in range(2 * max(width, height)):
-            x, y, port, to_x, to_y, latency = _link_of_step(step, k, width, height, hop_x,
-                                                           hop_y)
-            if x < 0:
-                continue
-            link = (y * width + x) * 4 + port
-            for f in range(4):
-                head[f] = queue_head[link, f]
-            link_packets[link] += _serve_link(head, behind, request, target, arrive,
-                                              queue_head, queue_tail, port, to_x, to_y,
-                                              latency, width)
-
-
-@njit(cache=True, inline="always")
-def _link_of_step(step, k, width, height, hop_x, hop_y):
-    """The k-th link of a step: +x links leave column ``step``, -x links column
-    ``W-1-step``; then +y links leave row ``step - (W-1)``, -y links row ``H-1`` less
-    that. Returns (x, y, port, next x, next y, hop latency); x = -1 where there is none."""
-    plus = k % 2 == 0
-    if step < width - 1:
-        y, port = k // 2, PLUS_X if plus else MINUS_X
-        x = step if plus else width - 1 - step
-        if y >= height:
-            return -1, 0, 0, 0, 0, 0
-        return x, y, port, x + (1 if plus else -1), y, hop_x
-    x, port = k // 2, PLUS_Y if plus else MINUS_Y
-    y = step - (width - 1) if plus else height - 1 - (step - (width - 1))
-    if x >= width:
-        return -1, 0, 0, 0, 0, 0
-    return x, y, port, x, y + (1 if plus else -1), hop_y
-
-
-@njit(cache=True, inline="always")
-def _serve_link(head, behind, request, target, arrive, queue_head, queue_tail, port, to_x,
-                to_y, latency, width):
-    """Serve one link's four queues merged in (request, packet) order; each packet goes
-    on to its next link's queue or arrives. Returns the packets served."""
-    last = np.int64(-(2 ** 62))
-    served = 0
-    while True:
-        best = -1
-        for f in range(4):
-            p = head[f]
-            if p >= 0 and (best < 0 or request[p] < request[head[best]]
-                           or (request[p] == request[head[best]] and p < head[best])):
-                best = f
-        if best < 0:
-            return served
-        p = head[best]
-        head[best] = behind[p]
-        begin = max(request[p], last + 1)
-        last = begin
-        request[p] = begin + latency
-        served += 1
-        after = _next_link(to_x, to_y, target[p, 0], target[p, 1], width)
-        if after < 0:
-            arrive[p] = begin + latency
-        else:  # queue 1: straight on; 2: turned from +x; 3: turned from -x
-            kind = 1 if after % 4 == port else (2 if port == PLUS_X else 3)
-            # appended to its queue (helpers taking arrays cost reference counting)
-            behind[p] = -1
-            if queue_tail[after, kind] < 0:
-                queue_head[after, kind] = p
-            else:
-                behind[queue_tail[after, kind]] = p
-            queue_tail[after, kind] = p
-
-
-@njit(cache=True)
-def _next_link(x, y, tx, ty, width):
-    """Link of the next hop from router (x, y) towards (tx, ty), X then Y; -1 there."""
-    if x != tx:
-        return (y * width + x) * 4 + (PLUS_X if tx > x else MINUS_X)
-    if y != ty:
-        return (y * width + x) * 4 + (PLUS_Y if ty > y else MINUS_Y)
-    return -1
 
 
 @njit(cache=True, inline="always")
@@ -209,27 +94,61 @@ def _join_inputs(k, row, in_ptr, in_axon, in_count, row_axon, row_count, row_len
 
 
 @njit(cache=True, inline="always")
+def _prefetch_row(q, n_events, row_axon, row, axon_rows, syn_words, syn32, slot_bits):
+    """Fetch ahead what the coming events will read, which would stall the loop when the
+    table is larger than the caches: the row location of the event ``PREFETCH_AHEAD``
+    ahead and every line of the row ``ROW_AHEAD`` ahead."""
+    if q + PREFETCH_AHEAD < n_events:
+        prefetch(axon_rows, 3 * row_axon[row, q + PREFETCH_AHEAD])
+    if q + ROW_AHEAD < n_events:
+        coming = axon_rows[row_axon[row, q + ROW_AHEAD], 0]
+        length = axon_rows[row_axon[row, q + ROW_AHEAD], 1]
+        if slot_bits > 0:
+            for line in range(0, length, 16):  # 16 words of 4 bytes a cache line
+                prefetch(syn32, coming + line)
+        else:
+            for line in range(0, length, 8):
+                prefetch(syn_words, coming + line)
+
+
+@njit(cache=True, inline="always")
 def _deliver(k, row, in_ptr, in_axon, in_count, row_axon, row_count, row_length, row_work,
-             axon_rows, syn_words, acc, timing_on):
+             axon_rows, syn_words, syn32, slot_bits, acc, timing_on):
     """Delivery of one tick: the tick's input events join its row, then every event of the
-    row adds its axon's weights into ``acc``; the row is emptied."""
+    row adds its axon's weights into ``acc``; the row is emptied. Narrow words
+    (``slot_bits > 0``, ``compiled.FixedTables``) are read from ``syn32``."""
     n_events = _join_inputs(k, row, in_ptr, in_axon, in_count, row_axon, row_count,
                             row_length, row_work, axon_rows, timing_on)
+    mask = (np.int64(1) << slot_bits) - 1
     for q in range(n_events):
-        # fetch ahead what the coming events will read: it would stall the loop
-        # when the table is larger than the caches
+        # fetch ahead what the coming events will read: it would stall the loop when the
+        # table is larger than the caches (written out: a helper taking arrays costs
+        # reference counting at every call)
         if q + PREFETCH_AHEAD < n_events:
             prefetch(axon_rows, 3 * row_axon[row, q + PREFETCH_AHEAD])
-        if q + 1 < n_events:
-            coming = axon_rows[row_axon[row, q + 1], 0]
-            prefetch(syn_words, coming)
-            prefetch(syn_words, coming + 8)
+        if q + ROW_AHEAD < n_events:
+            coming = axon_rows[row_axon[row, q + ROW_AHEAD], 0]
+            length = axon_rows[row_axon[row, q + ROW_AHEAD], 1]
+            if slot_bits > 0:
+                for line in range(0, length, 16):  # 16 words of 4 bytes a cache line
+                    prefetch(syn32, coming + line)
+            else:
+                for line in range(0, length, 8):
+                    prefetch(syn_words, coming + line)
         a = row_axon[row, q]
         c = row_count[row, q]
         # word and slot as unsigned: numba then indexes without a negative-index fix-up
         begin = np.uint64(axon_rows[a, 0])
         end = begin + np.uint64(axon_rows[a, 1])
-        if c == 1:
+        if slot_bits > 0 and c == 1:
+            for w in range(begin, end):
+                x = np.int64(syn32[w])
+                acc[np.uint32(x & mask)] += x >> slot_bits
+        elif slot_bits > 0:
+            for w in range(begin, end):
+                x = np.int64(syn32[w])
+                acc[np.uint32(x & mask)] += c * (x >> slot_bits)
+        elif c == 1:
             for w in range(begin, end):
                 acc[np.uint32(syn_words[w] & LOW_HALF)] += syn_words[w] >> HIGH_HALF
         else:
@@ -239,52 +158,101 @@ def _deliver(k, row, in_ptr, in_axon, in_count, row_axon, row_count, row_length,
 
 
 @njit(cache=True, inline="always")
+def _word(syn_words, syn32, slot_bits, mask, w):
+    """Index and weight of synapse word ``w`` (narrow or wide, ``compiled.FixedTables``)."""
+    if slot_bits > 0:
+        x = np.int64(syn32[w])
+        return x & mask, x >> slot_bits
+    return syn_words[w] & LOW_HALF, syn_words[w] >> HIGH_HALF
+
+
+@njit(cache=True, inline="always")
 def _deliver_xylo(k, row, in_ptr, in_axon, in_count, row_axon, row_count, row_length,
-                  row_work, axon_rows, syn_words, acc, seen, S, lo, hi, check, counts, error,
-                  timing_on):
+                  row_work, axon_rows, syn_words, syn32, slot_bits, acc, sums, dirty, seen,
+                  S, lo, hi, check, counts, error, timing_on):
     """The Xylo delivery of one tick: ``acc[:2n]`` starts as the slots' ``isyn1`` and
     ``isyn2`` (rows 0 and 1 of ``S``) and takes the row's events in ascending axon order
     (an axon's ``c`` events one after the other, a row's words in order), saturating
     after every single addition, as ``Arithmetic.accumulate`` applies
-    ``DeliveryTable.events``. ``syn_words`` hold ``target * n + slot`` in the low half.
-    Counts each clipped addition (count mode); in strict mode ``error`` gets the first
-    overflow as the numpy rounds find it: ``isyn1`` before ``isyn2``, then the lowest
-    rank of the event among its current's events, then the lowest slot. With timing,
-    ``acc[2n:]`` gets the wide sums (for the idle test). The row is emptied."""
+    ``DeliveryTable.events``. The words' index is ``target * n + slot``.
+
+    First, in any order, ``sums[i]`` and ``sums[2n + i]`` get the positive and the
+    negative part of current ``i``'s events. Every partial sum of its events, in any
+    order, lies between those two, so a current whose start plus either stays in range
+    never saturates: it takes the wide sum. Only the others (``dirty``) are then added
+    in order (the events sorted by axon), saturating after each addition; none on most
+    ticks. Counts each clipped addition (count mode); in strict mode ``error`` gets the
+    first overflow as the numpy rounds find it: ``isyn1`` before ``isyn2``, then the
+    lowest rank of the event among its current's events, then the lowest slot. With
+    timing, ``acc[2n:]`` gets the wide sums (for the idle test). The row is emptied."""
     n = S.shape[1]
     n_events = _join_inputs(k, row, in_ptr, in_axon, in_count, row_axon, row_count,
                             row_length, row_work, axon_rows, timing_on)
-    for j in range(n):
-        acc[j] = S[0, j]
-        acc[n + j] = S[1, j]
-    if timing_on:
-        acc[2 * n:] = 0
+    mask = (np.int64(1) << slot_bits) - 1
+    negative = 2 * n  # where the negative parts start in ``sums``
+    for q in range(n_events):
+        _prefetch_row(q, n_events, row_axon, row, axon_rows, syn_words, syn32, slot_bits)
+        a = row_axon[row, q]
+        c = row_count[row, q]
+        begin = np.uint64(axon_rows[a, 0])
+        end = begin + np.uint64(axon_rows[a, 1])
+        if slot_bits > 0:
+            for w in range(begin, end):
+                x = np.int64(syn32[w])
+                weight = x >> slot_bits
+                sums[(x & mask) + (negative if weight < 0 else 0)] += c * weight
+        else:
+            for w in range(begin, end):
+                weight = syn_words[w] >> HIGH_HALF
+                sums[(syn_words[w] & LOW_HALF) + (negative if weight < 0 else 0)] += c * weight
+    n_dirty = 0
+    for t in range(2):  # isyn1 of every slot, then isyn2: no branch, vector instructions
+        low, high = lo[t], hi[t]
+        for j in range(n):
+            i = t * n + j
+            start = np.int64(S[t, j])
+            up, down = sums[i], sums[negative + i]
+            clean = (start + up <= high) & (start + down >= low)
+            acc[i] = start + up + down if clean else start
+            if timing_on:
+                acc[negative + i] = up + down
+            dirty[i] = not clean
+            n_dirty += not clean
+            sums[i] = 0
+            sums[negative + i] = 0
+    error[0] = -1
+    if n_dirty > 0:
+        _xylo_in_order(row, n_events, row_axon, row_count, axon_rows, syn_words, syn32,
+                       slot_bits, acc, dirty, seen, n, lo, hi, check, counts, error)
+    row_length[row] = 0
+
+
+@njit(cache=True, inline="always")
+def _xylo_in_order(row, n_events, row_axon, row_count, axon_rows, syn_words, syn32,
+                   slot_bits, acc, dirty, seen, n, lo, hi, check, counts, error):
+    """The in-order, saturating additions onto the ``dirty`` currents (``_deliver_xylo``),
+    their clipped additions counted and, in strict mode, the first overflow found."""
     strict = check == CHECK_STRICT
     if strict:
         seen[:] = 0
-    error[0] = -1
     best = (np.int64(2), np.int64(0), np.int64(0), np.int64(0))  # target, rank, slot, value
     o_1 = o_2 = 0
     lo_1, hi_1, lo_2, hi_2 = lo[0], hi[0], lo[1], hi[1]
+    mask = (np.int64(1) << slot_bits) - 1
     order = np.argsort(row_axon[row, :n_events])
     for e in range(n_events):
-        if e + 1 < n_events:  # as in ``_deliver``: the coming row, before it is needed
-            coming = axon_rows[row_axon[row, order[e + 1]], 0]
-            prefetch(syn_words, coming)
-            prefetch(syn_words, coming + 8)
         q = order[e]
         a = row_axon[row, q]
         begin = np.uint64(axon_rows[a, 0])
         end = begin + np.uint64(axon_rows[a, 1])
         for _ in range(row_count[row, q]):
             for w in range(begin, end):
-                i = syn_words[w] & LOW_HALF
-                weight = syn_words[w] >> HIGH_HALF
+                i, weight = _word(syn_words, syn32, slot_bits, mask, w)
+                if not dirty[i]:
+                    continue
                 x = acc[i] + weight
                 second = i >= n
                 low, high = (lo_2, hi_2) if second else (lo_1, hi_1)
-                if timing_on:
-                    acc[2 * n + i] += weight
                 if x < low or x > high:
                     if second:
                         o_2 += 1
@@ -298,7 +266,6 @@ def _deliver_xylo(k, row, in_ptr, in_axon, in_count, row_axon, row_count, row_le
                 if strict:
                     seen[i] += 1
                 acc[i] = x
-    row_length[row] = 0
     if check == CHECK_COUNT:
         counts[0] += o_1
         counts[1] += o_2
@@ -308,19 +275,19 @@ def _deliver_xylo(k, row, in_ptr, in_axon, in_count, row_axon, row_count, row_le
 
 @njit(cache=True, inline="always")
 def _deliver_model(model, k, row, in_ptr, in_axon, in_count, row_axon, row_count,
-                   row_length, row_work, axon_rows, syn_words, acc, seen, S, lo, hi, check,
-                   counts, error, timing_on, n_cores, t_work):
+                   row_length, row_work, axon_rows, syn_words, syn32, slot_bits, acc, sums,
+                   dirty, seen, S, lo, hi, check, counts, error, timing_on, n_cores, t_work):
     """Delivery of tick ``k`` as the model has it (``_deliver``, or ``_deliver_xylo``,
     which may leave a strict-mode overflow in ``error``) and, with timing, its work per
     core. (Fewer than 31 arguments: CPython passes more as a tuple, which numba does
     not inline.)"""
     if model == XYLO:
         _deliver_xylo(k, row, in_ptr, in_axon, in_count, row_axon, row_count, row_length,
-                      row_work, axon_rows, syn_words, acc, seen, S, lo, hi, check, counts,
-                      error, timing_on)
+                      row_work, axon_rows, syn_words, syn32, slot_bits, acc, sums, dirty,
+                      seen, S, lo, hi, check, counts, error, timing_on)
     else:
         _deliver(k, row, in_ptr, in_axon, in_count, row_axon, row_count, row_length,
-                 row_work, axon_rows, syn_words, acc, timing_on)
+                 row_work, axon_rows, syn_words, syn32, slot_bits, acc, timing_on)
     if timing_on:
         for c in range(n_cores):
             t_work[k, 0, c], t_work[k, 1, c] = row_work[row, 0, c], row_work[row, 1, c]
@@ -329,12 +296,12 @@ def _deliver_model(model, k, row, in_ptr, in_axon, in_count, row_axon, row_count
 
 @njit(cache=True, inline="always")
 def _step_model(model, P, S, S_new, acc, noise_words, lo, hi, bits, signed, wrap, rounding,
-                check, counts, fired, spike_count, idle, error, timing_on):
+                check, counts, fired, spike_count, idle, error, timing_on, noisy):
     """The firmware step of every slot (``STEPS[model]``), ``S`` to ``S_new``; a
-    strict-mode overflow is left in ``error``."""
+    strict-mode overflow is left in ``error``. The idle flags are read only with timing."""
     if model == 0:  # the step leaves acc at zero for the next tick
         lif_step_compiled(P, S, S_new, acc, noise_words, lo, hi, bits, signed, wrap,
-                          rounding, check, counts, fired, idle, error)
+                          rounding, check, counts, fired, idle, error, noisy, timing_on)
     elif model == 1:
         loihi_step_compiled(P, S, S_new, acc, noise_words, lo, hi, bits, signed, wrap,
                             rounding, check, counts, fired, idle, error)
@@ -364,6 +331,9 @@ def _route(t, last_row, fired_words, spiking, entry_start, entry_words, entry_op
             prefetch(entry_start, spiking[f + PREFETCH_AHEAD])
         if f + 1 < n_fired:
             prefetch(entry_words, entry_start[spiking[f + 1]])
+            if timing_on:  # the timing's entry tables: misses as costly as the words'
+                prefetch(entry_dst, entry_start[spiking[f + 1]])
+                prefetch(entry_ops, entry_start[spiking[f + 1]])
         j = spiking[f]
         c = spike_count[j] if multi else 1
         for e in range(entry_start[j], entry_start[j + 1]):
@@ -412,33 +382,40 @@ def _schedule_tick(k, n_sent, idle, table, core_slots, n_cores, width, height, c
             n_idle += idle[j]
         t_work[k, 2, c] = core_slots[c + 1] - core_slots[c] - n_idle
         t_work[k, 3, c] = n_idle
-    packets_of = np.zeros(n_cores, np.int64)
-    for p in range(n_sent):
-        packets_of[src[p]] += 1
+    injected = np.empty(n_cores, np.int64)  # each core's latest injection cycle
     for c in range(n_cores):
         synapse_end = table[0] * t_work[k, 0, c] + table[1] * t_work[k, 1, c]
         neuron_end = synapse_end + table[2] * t_work[k, 2, c] + table[3] * t_work[k, 3, c]
         t_phase[k, 0, c] = synapse_end
-        t_phase[k, 1, c] = neuron_end
-        t_phase[k, 2, c] = neuron_end + per_packet * packets_of[c]
-    seen = np.zeros(n_cores, np.int64)
-    for p in range(n_sent):
-        c = src[p]
-        seen[c] += 1
-        inject[p] = t_phase[k, 1, c] + seen[c] * per_packet
+        t_phase[k, 1, c] = injected[c] = neuron_end
+    for p in range(n_sent):  # a core's k-th packet at neuron_end + (k + 1) * per_packet
+        injected[src[p]] += per_packet
+        inject[p] = injected[src[p]]
+    cycles = 0
+    for c in range(n_cores):
+        t_phase[k, 2, c] = injected[c]
+        cycles = max(cycles, injected[c])
     for q in range(t_links.shape[1]):
         t_links[k, q] = 0
     fcfs_packets(n_sent, inject, src, dst, width, height, table[6], table[7], arrive,
                  t_links[k], core_xy)
-    cycles = 0
-    for c in range(n_cores):
-        cycles = max(cycles, t_phase[k, 2, c])
     for p in range(n_sent):
         cycles = max(cycles, arrive[p])
     return cycles
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def _delivery_scratch(n, multi, check):
+    """The accumulators (Xylo: the currents, then their wide sums), and for Xylo the
+    positive and negative parts of each current's events, the currents that may
+    saturate, and in strict mode each current's events so far (``_deliver_xylo``)."""
+    return (np.zeros(4 * n if multi else n, np.int64),
+            np.zeros(4 * n if multi else 0, np.int64),
+            np.zeros(2 * n if multi else 0, np.bool_),
+            np.zeros(2 * n if multi and check == CHECK_STRICT else 0, np.int64))
+
+
+@njit(cache=True, nogil=True)  # partitions run it on threads at once
 def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_count, row_length,
                row_work, axon_rows, syn_words, entry_start, entry_words, entry_ops, model,
                noisy, lanes, lane_group, tables, P, S, S_new, lo, hi, bits, signed, wrap,
@@ -466,10 +443,9 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_count, row_
     n = S.shape[1]
     last_row = row_length.size - 1  # the buffer's depth is a power of two
     multi = model == XYLO
-    acc = np.zeros(4 * n if multi else n, np.int64)  # Xylo: currents, then wide sums
-    seen = np.zeros(2 * n if multi and check == CHECK_STRICT else 0, np.int64)
-    spike_count = np.zeros(n if multi else 0, np.int64)
-    noise_words = np.zeros(n, np.int64)
+    acc, sums, dirty, seen = _delivery_scratch(n, multi, check)
+    slot_bits, syn32 = axon_rows[axon_rows.shape[0] - 1, 0], syn_words.view(np.int32)  # format
+    spike_count, noise_words = np.zeros(n if multi else 0, np.int64), np.zeros(n, np.int64)
     fired_bytes = np.zeros(8 * ((n + 7) // 8), np.bool_)
     fired = fired_bytes[:n]
     fired_words = fired_bytes.view(np.uint64)  # eight slots at a time: most are zero
@@ -487,14 +463,16 @@ def run_kernel(t0, n_ticks, in_ptr, in_axon, in_count, row_axon, row_count, row_
         t = t0 + k
         row = t & last_row
         _deliver_model(model, k, row, in_ptr, in_axon, in_count, row_axon, row_count,
-                       row_length, row_work, axon_rows, syn_words, acc, seen, S, lo, hi,
-                       check, counts, error, timing_on, n_cores, t_work)
+                       row_length, row_work, axon_rows, syn_words, syn32, slot_bits, acc,
+                       sums, dirty, seen, S, lo, hi, check, counts, error, timing_on, n_cores,
+                       t_work)
         if noisy:
             for j in range(n):
                 noise_words[j] = np.int64(lanes[j])
             jump_lanes(lanes, lane_group, tables)
         _step_model(model, P, S, S_new, acc, noise_words, lo, hi, bits, signed, wrap,
-                    rounding, check, counts, fired, spike_count, idle, error, timing_on)
+                    rounding, check, counts, fired, spike_count, idle, error, timing_on,
+                    noisy)
         if error[0] >= 0:
             if swapped:
                 S_new[:, :] = S  # the caller's S holds the state before this tick

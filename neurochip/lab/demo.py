@@ -23,6 +23,7 @@ from firmware_models.lif.reference import FloatTrace, LifPhysical, simulate
 from ..hardware.core import Core, Recording
 from ..hardware.spec import CoreSpec
 from ..hardware.synapses import SynapseMemory
+from .figures import chip_label, legend_beside, new_figure, raster_title, save
 
 N_NEURONS = 8
 N_INPUTS = 16
@@ -107,36 +108,43 @@ def _bound_trace(params: LifParams, rounding: str, recording: Recording) -> np.n
     return out
 
 
-def plot_demo(result: DemoResult, path: str) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def demo_figure(result: DemoResult):
+    """Membrane of two neurons (core, float with realised and with asked parameters) and
+    the spikes of all, core and float (a ``matplotlib.figure.Figure``)."""
     ticks, n = result.core["v"].shape
     t_ms = (np.arange(ticks) + 1) * result.dt * 1e3
     shown = [1, n - 1]
-    fig, axes = plt.subplots(len(shown) + 1, 1, figsize=(9, 7), sharex=True)
+    spec = result.spec
+    emulator = chip_label("emulator", dialect=spec.dialect, v_bits=spec.v_bits,
+                          i_bits=spec.i_bits, w_bits=spec.w_bits, rounding=spec.rounding)
+    fig, axes = new_figure(len(shown) + 1, 1, figsize=(10.5, 7.5), sharex=True)
     for ax, j in zip(axes, shown):
-        ax.plot(t_ms, result.asked.V[:, j] * 1e3, color="0.6", lw=1, label="float (asked)")
+        ax.plot(t_ms, result.asked.V[:, j] * 1e3, color="0.6", lw=1,
+                label="float reference (parameters asked)")
         ax.plot(t_ms, result.realised.V[:, j] * 1e3, color="C0", lw=1,
-                label="float (realised)")
+                label="float reference (parameters realised)")
         ax.plot(t_ms, result.v_core_volts[:, j] * 1e3, color="C3", lw=0.8, ls="--",
-                label="core (integer)")
+                label=emulator)
         ax.set_ylabel(f"neuron {j}\nV (mV)")
-        ax.legend(loc="upper right", fontsize=7)
+    legend_beside(axes[0])
     ax = axes[-1]
     core_t, core_n = np.nonzero(result.core.spikes)
     float_t, float_n = np.nonzero(result.realised.spikes)
-    ax.scatter(t_ms[float_t], float_n + 0.15, s=6, color="C0", label="float (realised)")
-    ax.scatter(t_ms[core_t], core_n - 0.15, s=6, color="C3", label="core")
+    ax.scatter(t_ms[float_t], float_n + 0.15, s=6, color="C0",
+               label="float reference (parameters realised)")
+    ax.scatter(t_ms[core_t], core_n - 0.15, s=6, color="C3", label=emulator)
     ax.set_ylabel("neuron")
     ax.set_xlabel("time (ms)")
-    ax.legend(loc="upper right", fontsize=7)
-    fig.suptitle(f"neurochip demo: {n} LIF neurons, {result.spec.v_bits}-bit v, "
-                 f"{result.spec.rounding} rounding, dt = {result.dt * 1e3:g} ms")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    legend_beside(ax)
+    raster_title(ax, f"spikes: {emulator} {len(core_t)}, float reference (parameters "
+                     f"realised) {len(float_t)}")
+    fig.suptitle(f"neurochip demo: {n} LIF neurons on one core, dt = {result.dt * 1e3:g} ms")
+    return fig
+
+
+def plot_demo(result: DemoResult, path: str) -> None:
+    """Write ``demo_figure(result)`` to ``path`` (PNG)."""
+    save(demo_figure(result), path, dpi=120)
 
 
 def summary(result: DemoResult) -> str:

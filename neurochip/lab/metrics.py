@@ -215,6 +215,80 @@ def _chip_metrics(chip, prepared) -> Metrics:
     return Metrics("chip", steps, nodes)
 
 
+def input_synapses(netlist, ex) -> np.ndarray:
+    """Per neuron, the input synapses onto it: one per neuron a ``spikes`` input names,
+    ``fan_in`` per neuron a ``poisson`` input targets (dc and step currents are no
+    synapses)."""
+    from ..formats.netlist.schema import PoissonInput, SpikeInput
+
+    out = np.zeros(ex.n, dtype=np.int64)
+    for inp in netlist.inputs:
+        base = ex.offsets[inp.target]
+        if isinstance(inp, SpikeInput):
+            out[base + np.array(sorted(inp.times), dtype=np.int64)] += 1
+        elif isinstance(inp, PoissonInput):
+            local = np.arange(ex.sizes[inp.target]) if inp.neurons is None else \
+                np.array(inp.neurons, dtype=np.int64)
+            out[base + local] += inp.fan_in
+    return out
+
+
+def netlist_of(source):
+    """The ``Netlist`` behind ``source`` (a path or a ``Netlist``); ``None`` for an
+    ``ExpandedNetwork``, whose inputs' synapses are no longer known."""
+    import os
+
+    from ..formats.netlist import Netlist, load_netlist
+
+    if isinstance(source, Netlist):
+        return source
+    return load_netlist(source) if isinstance(source, (str, os.PathLike)) else None
+
+
+def netlist_metrics(ex, spikes, v, kind: str, netlist=None) -> Metrics:
+    """NeuroBench's counts over a native netlist's populations (``docs/metrics.md``) for a
+    run of ``ex`` (an ``ExpandedNetwork``): ``spikes`` and ``v`` ``(ticks, n)`` in
+    netlist order (a chip recording, its registers, or the float reference).
+
+    * effective ACs into population ``P``: per synapse onto ``P`` with a nonzero weight,
+      the ticks in which its pre neuron fired (binarised: a tick of ``c`` spikes counts
+      once) and whose spike arrives inside the run (tick ``k + delay < ticks``: the
+      weight was applied); plus every input event (a spike of an input on one synapse)
+      with a nonzero weight. Every input is a spike, so no MACs; dc and step currents
+      are no synaptic operations (NeuroBench leaves the bias out);
+    * dense: ``ticks`` times the synapses onto ``P``, zero weights included, and the
+      input synapses (``input_synapses``, when ``netlist`` is given);
+    * activation sparsity: the (tick, neuron) pairs of ``P`` without a spike over all;
+    * membrane updates: per neuron 1 in the first tick, then 1 per tick whose ``v``
+      differs from the tick before's.
+    """
+    spikes = np.asarray(spikes)
+    ticks, n = spikes.shape
+    fired = spikes != 0
+    owner = np.repeat(np.arange(len(ex.names)), [ex.sizes[p] for p in ex.names])
+    # fired_before[k, j]: ticks before k in which j fired
+    fired_before = np.zeros((ticks + 1, n), dtype=np.int64)
+    np.cumsum(fired, axis=0, out=fired_before[1:])
+    nz = ex.weight != 0
+    last = np.clip(ticks - ex.delay_ticks()[nz], 0, ticks)   # fired before this: in time
+    acs = np.bincount(owner[ex.post[nz]], weights=fired_before[last, ex.pre[nz]],
+                      minlength=len(ex.names))
+    arrived = (ex.event_weight != 0) & (ex.event_tick < ticks)
+    acs += np.bincount(owner[ex.event_neuron[arrived]], minlength=len(ex.names))
+    pairs = np.bincount(owner[ex.post], minlength=len(ex.names)).astype(np.int64)
+    if netlist is not None:
+        pairs += np.bincount(owner, weights=input_synapses(netlist, ex),
+                             minlength=len(ex.names)).astype(np.int64)
+    nodes = {}
+    for k, name in enumerate(ex.names):
+        part = ex.slice(name)
+        nodes[name] = NodeMetrics(int(acs[k]), 0, ticks * int(pairs[k]),
+                                  int(np.count_nonzero(fired[:, part])),
+                                  int(fired[:, part].size),
+                                  _membrane_updates(np.asarray(v)[:ticks, part]))
+    return Metrics(kind, ticks, nodes)
+
+
 def metrics_of(run, inputs) -> Metrics:
     """NeuroBench metrics of ``run``: a ``FrameworkRun`` with its input array ``inputs``,
     or a ``lab.nir_runs`` ``FloatReference`` / ``ChipRun`` with its ``NirInput``."""
@@ -236,7 +310,7 @@ def metrics_of(run, inputs) -> Metrics:
         x = input_array(graph, inputs.x)
         hop = 1 if run.stepping == "tick-per-hop" else 0
         return _reference_metrics(run.kind, graph, inputs.graph, x,
-                                  _node_arrays(net, run.spikes), _node_arrays(net, run.V),
+                                  _node_arrays(net, run.spikes), _node_arrays(net, run.v),
                                   steps, hop)
     raise TypeError(f"metrics_of takes a FrameworkRun, FloatReference or ChipRun, got "
                     f"{type(run).__name__}")

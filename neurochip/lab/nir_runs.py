@@ -131,16 +131,20 @@ def _with_refractory(network: NirNetwork, ticks_of: dict) -> NirNetwork:
 
 @dataclass(frozen=True, eq=False)
 class FloatReference:
-    """A float run over all neurons in netlist order: ``spikes`` (counts) and ``V``
-    ``(ticks, n)``, what computed it and how it passed the layer stack."""
+    """A float run over all neurons in netlist order: ``spikes`` (counts), ``v`` and ``i``
+    ``(ticks, n)`` (named as the chip's registers; ``V`` and ``I_syn`` are the same
+    arrays), what computed it and how it passed the layer stack."""
 
     kind: str                # a framework name, or "netlist"
     stepping: str
     spikes: np.ndarray
-    V: np.ndarray
-    I_syn: np.ndarray
+    v: np.ndarray
+    i: np.ndarray
     options: dict = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+
+    V = property(lambda self: self.v, doc="``v``, the membrane")
+    I_syn = property(lambda self: self.i, doc="``i``, the synaptic current")
 
     def describe(self) -> str:
         what = "the netlist's float model" if self.kind == "netlist" else \
@@ -170,7 +174,7 @@ def float_reference(prepared: NirInput, framework: str = "auto",
             raise ValueError("the netlist's float model passes one tick per hop; pass "
                              "framework= for a same-step run")
         run = run_float(net, prepared.x)
-        return FloatReference("netlist", stepping, run.spikes.astype(float), run.V, run.I_syn,
+        return FloatReference("netlist", stepping, run.spikes.astype(float), run.v, run.i,
                               notes=net.warnings)
     if kind == "norse":
         options = {"dt": net.dt, **options}

@@ -9,6 +9,10 @@ From the per-tick ``TickTiming`` of a run and a preset (clock, energies):
   takes its cycle count; nothing overlaps ticks), the real-time factor for the run's
   ``dt`` (above 1: faster than real time);
 * energy per tick and per synaptic event.
+
+A preset may add two costs the per-tick counts do not carry: ``EnergyTable.spike`` per
+spike, and its ``SyncTable``: a fixed synchronisation time added to every tick's cycles
+(so to ticks/s and the real-time factor too), by the tiles in use.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..hardware.energy import EnergyTable, tick_energy_pj
+from ..hardware.energy import EnergyTable, SyncTable, tick_energy_pj
 from ..hardware.timing import Mesh, TickTiming
 
 PORT_NAMES = ("+x", "-x", "+y", "-y")
@@ -80,17 +84,24 @@ def link_name(mesh: Mesh, link: int) -> str:
 
 
 def summarise(timings: list[TickTiming], mesh: Mesh, spikes: int, dt_s: float,
-              clock_hz: float, energy: EnergyTable) -> ThroughputReport:
+              clock_hz: float, energy: EnergyTable,
+              sync: SyncTable | None = None) -> ThroughputReport:
+    """The report of a run: ``spikes`` its spike count, ``sync`` the preset's
+    synchronisation table (none: ticks are their barrier cycles alone)."""
     if not timings:
         raise ValueError("no tick was timed: run with timing on")
-    cycles = np.array([t.cycles for t in timings], dtype=np.int64)
+    slots = timings[0].active + timings[0].idle
+    sync_cycles = sync.cycles(slots, mesh.width, clock_hz) if sync is not None else 0
+    cycles = np.array([t.cycles for t in timings], dtype=np.int64) + sync_cycles
     busy = np.sum([t.route_end for t in timings], axis=0)
     links = np.sum([t.link_packets for t in timings], axis=0)
     events = int(sum(int(t.synops.sum()) for t in timings))
     packets = int(sum(t.packet_src.size for t in timings))
     total = int(cycles.sum())
     seconds = total / clock_hz
-    energy_j = sum(tick_energy_pj(t, energy, clock_hz) for t in timings) * 1e-12
+    sync_static_pj = energy.static_mw_per_core * 1e9 * slots.size * sync_cycles / clock_hz
+    energy_j = (sum(tick_energy_pj(t, energy, clock_hz) for t in timings)
+                + energy.spike * spikes + sync_static_pj * len(timings)) * 1e-12
     core = int(np.argmax(busy))
     link = int(np.argmax(links))
     return ThroughputReport(
@@ -109,46 +120,84 @@ def summarise(timings: list[TickTiming], mesh: Mesh, spikes: int, dt_s: float,
         core_busy_cycles=[int(b) for b in busy], cycles_per_tick=[int(c) for c in cycles])
 
 
-def plot_report(report: ThroughputReport, mesh: Mesh, path_prefix: str) -> list[str]:
-    """A heatmap of per-core busy cycles on the mesh and cycles per tick over the run."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def real_time_budget_cycles(report: ThroughputReport) -> float:
+    """Clock cycles a tick may take for the chip to keep up with real time:
+    ``clock_hz × dt_s`` (100 MHz × 1 ms = 100,000). A run is faster than real time
+    (``real_time_factor`` above 1) when its ticks take fewer on average."""
+    return report.clock_hz * report.dt_s
 
-    paths = []
-    fig, ax = plt.subplots(figsize=(5, 4))
+
+def report_figures(report: ThroughputReport, mesh: Mesh) -> dict:
+    """``{"core-load", "cycles"}``: a heatmap of per-core busy cycles on the mesh, and
+    cycles per tick over the run against the real-time budget (``matplotlib.figure
+    .Figure`` objects)."""
+    from .figures import legend_beside, new_figure
+
+    fig, ax = new_figure(figsize=(2.4 + 0.55 * max(mesh.width, 4),
+                                  1.2 + 0.55 * max(mesh.height, 4)))
     load = np.array(report.core_busy_cycles).reshape(mesh.height, mesh.width)
     image = ax.imshow(load, cmap="viridis", origin="upper")
-    for y in range(mesh.height):
-        for x in range(mesh.width):
-            ax.text(x, y, f"{load[y, x]:.3g}", ha="center", va="center", color="w", fontsize=8)
-    ax.set_xticks(range(mesh.width))
-    ax.set_yticks(range(mesh.height))
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
-    ax.set_title("busy cycles per core over the run")
-    fig.colorbar(image, ax=ax)
-    fig.tight_layout()
-    paths.append(f"{path_prefix}-core-load.png")
-    fig.savefig(paths[-1], dpi=120)
-    plt.close(fig)
+    if mesh.width <= 8 and mesh.height <= 8:   # beyond, the numbers would not fit
+        middle = (load.min() + load.max()) / 2
+        for (y, x), value in np.ndenumerate(load):
+            ax.text(x, y, _cycles_short(value), ha="center", va="center", fontsize=8,
+                    color="k" if value > middle else "w")   # dark on viridis' yellow end
+    ax.xaxis.set_major_locator(_whole_ticks(mesh.width))
+    ax.yaxis.set_major_locator(_whole_ticks(mesh.height))
+    ax.set_xlabel("core x")
+    ax.set_ylabel("core y")
+    ax.set_title(f"busy cycles per core, summed over {report.ticks} ticks", fontsize=9)
+    bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)   # as tall as the mesh
+    bar.set_label("busy cycles (clock cycles)")
+    figures = {"core-load": fig}
 
-    fig, ax = plt.subplots(figsize=(7, 3))
-    ax.plot(report.cycles_per_tick, lw=0.8)
+    fig, ax = new_figure(figsize=(9, 3.2))
+    ax.plot(np.arange(1, report.ticks + 1), report.cycles_per_tick, lw=0.8,
+            label="cycles per tick")
+    budget = real_time_budget_cycles(report)
+    ax.axhline(budget, color="C3", ls="--", lw=1,
+               label=f"real-time budget: {report.clock_hz / 1e6:g} MHz × "
+                     f"{report.dt_s * 1e3:g} ms = {budget:,.0f} cycles")
+    if budget > 20 * max(report.cycles_per_tick_max, 1):   # both in view on a log axis
+        ax.set_yscale("log")
     ax.set_xlabel("tick")
-    ax.set_ylabel("cycles")
-    ax.set_title("cycles per tick")
-    fig.tight_layout()
-    paths.append(f"{path_prefix}-cycles.png")
-    fig.savefig(paths[-1], dpi=120)
-    plt.close(fig)
+    ax.set_ylabel("clock cycles")
+    ax.set_title(f"cycles per tick (median {report.cycles_per_tick_median:g}; real-time "
+                 f"factor {report.real_time_factor:.3g})", fontsize=10)
+    legend_beside(ax, fontsize=8)
+    figures["cycles"] = fig
+    return figures
+
+
+def _cycles_short(value: float) -> str:
+    """``812``, ``48.7k``, ``1.23M``: a cycle count that fits in a heatmap cell."""
+    if value < 1e4:
+        return f"{value:.0f}"
+    return f"{value / 1e3:.3g}k" if value < 1e7 else f"{value / 1e6:.3g}M"
+
+
+def _whole_ticks(cells: int):
+    """Ticks on whole cells, at most about ten of them."""
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(nbins=min(cells, 10), integer=True)
+
+
+def plot_report(report: ThroughputReport, mesh: Mesh, path_prefix: str) -> list[str]:
+    """Write ``PREFIX-core-load.png`` and ``PREFIX-cycles.png`` (``report_figures``)."""
+    from .figures import save
+
+    paths = []
+    for name, fig in report_figures(report, mesh).items():
+        paths.append(f"{path_prefix}-{name}.png")
+        save(fig, paths[-1], dpi=120)
     return paths
 
 
 def estimate_example(neurons: int, fanout: int, period: int, mesh: tuple[int, int],
                      ticks: int, dt_s: float, timing, energy: EnergyTable, clock_hz: float,
-                     placement: str = "sequential", seed: int = 0, progress=None
-                     ) -> tuple[ThroughputReport, Mesh]:
+                     placement: str = "sequential", seed: int = 0, progress=None,
+                     sync: SyncTable | None = None) -> tuple[ThroughputReport, Mesh]:
     """Run the built-in random network on a mesh with timing on and summarise it.
 
     The run goes in segments of 1000 ticks; ``progress(k)``, when given, is called with
@@ -180,5 +229,5 @@ def estimate_example(neurons: int, fanout: int, period: int, mesh: tuple[int, in
         spikes += int(piece.spikes.sum())
         if progress is not None:
             progress(start + piece.spikes.shape[0])
-    report = summarise(timing_per_tick, spec.mesh, spikes, dt_s, clock_hz, energy)
+    report = summarise(timing_per_tick, spec.mesh, spikes, dt_s, clock_hz, energy, sync)
     return report, spec.mesh

@@ -18,11 +18,14 @@ from .errors import FieldPath
 from .schema import (DenseConnectivity, FixedProbability, ListConnectivity, Netlist,
                      PoissonInput, SpikeInput, StepInput, tick_of)
 
-# Bytes per item over the whole path load -> expand -> compile -> run (the tracemalloc
-# peak of a 2000-neuron, p = 0.05 network through compile and 30 ticks is ~210 B per
-# synapse; these leave room above the measured peaks).
+# Bytes per item over the whole path load -> expand -> compile -> run. The streamed
+# compile (docs/compiler.md) peaks at about 80 bytes per synapse (the process's peak
+# resident memory, benchmarks/bench_compile.py: 1,000,000 x 100 on 2x2 cores, 7.4 GiB):
+# the expanded network 24, its weights quantised 11, the chip's memories and delivery
+# table about 35 (per-core and global copies), the rest rows, entries and heap. A run
+# adds its tables; many cores add routing entries (per entry, not counted here).
 BYTES_PER_NEURON = 2048    # parameters and their copies, registers, chip state, partition
-BYTES_PER_SYNAPSE = 256    # expansion, the draw's temporaries, compiler copies, memories
+BYTES_PER_SYNAPSE = 112    # expansion, quantised weights, memories, a run's tables
 BYTES_PER_EVENT = 128      # input events (tick, neuron, weight, input), sort, channels
 BYTES_PER_CURRENT = 32     # one neuron of one step of a dc/step input, bias schedule
 BYTES_PER_SAMPLE = 8       # one recorded value of one neuron in one tick
@@ -108,5 +111,7 @@ def check_budget(netlist: Netlist, source: str) -> None:
     where, most, what = max(items, key=lambda item: item[1])
     rest = ("" if most >= 0.9 * total else
             f", {format_bytes(total)} with the rest of the network")
+    suggest = math.ceil(total / 2 ** 30)
     where.fail(f"{what} need about {format_bytes(most)}{rest}, over the memory budget of "
-               f"{format_bytes(budget)} ({MEMORY_BUDGET_VAR})")
+               f"{format_bytes(budget)} ({MEMORY_BUDGET_VAR}); where the machine has the "
+               f"memory, raise it: {MEMORY_BUDGET_VAR}={suggest}GiB")

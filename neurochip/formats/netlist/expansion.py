@@ -22,6 +22,7 @@ from .schema import (MAX_COUNT, DcInput, DenseConnectivity, FixedProbability, Li
 from .writing import netlist_to_dict
 
 _ROW_CHUNK = 1 << 22    # random draws per chunk when expanding large rules
+_SORT_CHUNK = 1 << 22   # drawn entries per chunk when checking rows for repeats
 SPARSE_FRACTION = 0.125  # random rules at most this dense draw only their synapses
 
 
@@ -128,35 +129,98 @@ def _draw_weights(weight: Weight, count: int, rng) -> np.ndarray:
     return np.full(count, float(weight))
 
 
-def _distinct_per_row(rng, row: np.ndarray, m: int, exclude_self: bool) -> np.ndarray:
+def _distinct_per_row(rng, row: np.ndarray, m: int, exclude_self: bool,
+                      row_length: int | None = None) -> np.ndarray:
     """For each entry of ``row`` (sorted) a value in ``0..m-1``, distinct within a row and,
     with ``exclude_self``, never equal to the row itself; returned sorted within each row.
 
     Every entry is drawn uniformly (``integers``), then the entries that repeat an earlier
     entry of their row are drawn again until none does. The rule treats all values alike,
     so each row's set is a uniform random subset of its size.
+
+    The redraws come in the order of a stable sort of ``row * m + value`` (by row, by
+    value, then by position). The first check runs over chunks of whole rows
+    (``_repeats_by_chunk``), so it never holds more than a chunk's keys; the later checks
+    look only at the rows redrawn, as before: the same draws, in the same order.
     """
     def draw(rows):
         values = rng.integers(0, m - exclude_self, size=rows.size)
         return values + (values >= rows) if exclude_self else values
 
-    values = draw(row)
-    check = None                                   # None: every entry
-    while True:
-        keys = row * m + values if check is None else row[check] * m + values[check]
+    values = rng.integers(0, m - exclude_self, size=row.size)
+    bounds = (list(range(0, row.size, max(1, _SORT_CHUNK // row_length) * row_length))
+              + [row.size] if row_length else _row_chunks(row, _SORT_CHUNK))
+    if exclude_self:
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            part = values[a:b]
+            part += part >= row[a:b]            # in place: no second array of all draws
+    again = _repeats_by_chunk(row, values, m, bounds, row_length)
+    if not again.size:
+        return values                           # every row sorted by _repeats_by_chunk
+    touched = _rows_of(row, np.unique(row[again]))   # kept in draw order until the end
+    while again.size:
+        values[again] = draw(row[again])
+        check = _rows_of(row, np.unique(row[again]))   # re-check only the rows redrawn
+        keys = row[check] * m + values[check]
         order = np.argsort(keys, kind="stable")
         sorted_keys = keys[order]
         repeats = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1]) + 1
-        if not repeats.size:
-            break
-        again = order[repeats] if check is None else check[order[repeats]]
-        values[again] = draw(row[again])
-        bad = np.unique(row[again])                # re-check only the rows redrawn
-        lo, hi = np.searchsorted(row, bad, "left"), np.searchsorted(row, bad, "right")
-        lengths = hi - lo
-        check = np.arange(lengths.sum()) + np.repeat(lo - np.cumsum(lengths) + lengths,
-                                                     lengths)
-    return np.sort(row * m + values) - row * m     # rows are sorted: sort within each row
+        again = check[order[repeats]]
+    base = row[touched] * m
+    values[touched] = np.sort(base + values[touched]) - base   # whole rows: sorted within
+    return values
+
+
+def _row_chunks(row: np.ndarray, size: int) -> list[int]:
+    """Cut points ``0 = c_0 < c_1 < ... = row.size`` of ``row`` (sorted) into chunks of
+    about ``size`` entries that never split a row."""
+    cuts = [0]
+    while cuts[-1] < row.size:
+        a = cuts[-1]
+        b = min(row.size, a + size)
+        if b < row.size:
+            cut = int(np.searchsorted(row, row[b], "left"))
+            b = cut if cut > a else int(np.searchsorted(row, row[b], "right"))
+        cuts.append(b)
+    return cuts
+
+
+def _rows_of(row: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The indices of every entry of ``rows`` (distinct, ascending) in ``row`` (sorted)."""
+    lo, hi = np.searchsorted(row, rows, "left"), np.searchsorted(row, rows, "right")
+    lengths = hi - lo
+    return np.arange(lengths.sum()) + np.repeat(lo - np.cumsum(lengths) + lengths, lengths)
+
+
+def _repeats_by_chunk(row: np.ndarray, values: np.ndarray, m: int, bounds,
+                      row_length: int | None) -> np.ndarray:
+    """The entries that repeat an earlier entry of their row, in stable-sort order of
+    ``row * m + value`` (what a stable sort of all keys at once gives, chunk after chunk;
+    ``row_length``: every row has that many entries, and each is sorted on its own).
+
+    Rows without a repeat are sorted in place (they are final); rows with one keep their
+    draw order, which the redraw order depends on."""
+    again = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        r = row[a:b]
+        base = r * m
+        keys = base + values[a:b]
+        if row_length:                            # rows of one length: sort each row
+            keys.reshape(-1, row_length).sort(axis=1)
+        else:
+            keys.sort()
+        repeated = np.flatnonzero(keys[1:] == keys[:-1])
+        if repeated.size:
+            rows = np.unique(r[repeated + 1])
+            inside = _rows_of(r, rows)            # the chunk's entries in those rows
+            own = base[inside] + values[a:b][inside]
+            order = np.argsort(own, kind="stable")
+            ordered = own[order]
+            again.append(a + inside[order[np.flatnonzero(ordered[1:] == ordered[:-1]) + 1]])
+            keys[inside] = own                    # those rows stay in draw order
+        keys -= base
+        values[a:b] = keys
+    return np.concatenate(again) if again else np.zeros(0, dtype=np.int64)
 
 
 def _synapses(proj: Projection, index: int, n_pre: int, n_post: int, seed: int):
@@ -167,13 +231,13 @@ def _synapses(proj: Projection, index: int, n_pre: int, n_post: int, seed: int):
         pre = np.array(c.pre, dtype=np.int64)
         post = np.array(c.post, dtype=np.int64)
         weight = np.broadcast_to(np.asarray(c.weight, dtype=float), pre.shape).copy()
-        delay = np.broadcast_to(np.asarray(proj.delay, dtype=float), pre.shape).copy()
-        return pre, post, weight, delay
+        return pre, post, weight, _delays(proj.delay, pre.shape)
     if isinstance(c, DenseConnectivity):
         w = np.array(c.weights, dtype=float).reshape(n_pre, n_post)
         pre, post = np.nonzero(w)
         d = np.broadcast_to(np.asarray(proj.delay, dtype=float), w.shape)
-        return pre.astype(np.int64), post.astype(np.int64), w[pre, post], d[pre, post].copy()
+        delay = d[pre, post].copy() if np.ndim(proj.delay) else _delays(proj.delay, pre.shape)
+        return pre.astype(np.int64), post.astype(np.int64), w[pre, post], delay
     rng = _rng(c.seed, seed, 0, index)
     exclude = same and not c.self_connections
     pres, posts = [], []
@@ -202,7 +266,7 @@ def _synapses(proj: Projection, index: int, n_pre: int, n_post: int, seed: int):
         others = n_pre - exclude                   # candidates per post neuron
         if c.n <= SPARSE_FRACTION * others:
             post = np.repeat(np.arange(n_post, dtype=np.int64), c.n)
-            pres.append(_distinct_per_row(rng, post, n_pre, exclude))
+            pres.append(_distinct_per_row(rng, post, n_pre, exclude, row_length=c.n))
             posts.append(post)
         else:
             rows = max(1, _ROW_CHUNK // max(1, n_pre))
@@ -215,11 +279,31 @@ def _synapses(proj: Projection, index: int, n_pre: int, n_post: int, seed: int):
                 chosen = np.sort(np.argpartition(keys, c.n - 1, axis=1)[:, :c.n], axis=1)
                 pres.append(chosen.ravel())
                 posts.append(np.repeat(np.arange(j0, j1), c.n))
-    pre = np.concatenate(pres).astype(np.int64) if pres else np.zeros(0, np.int64)
-    post = np.concatenate(posts).astype(np.int64) if posts else np.zeros(0, np.int64)
+    pre, post = _joined(pres), _joined(posts)
     weight = _draw_weights(c.weight, pre.size, rng)
-    delay = np.full(pre.size, float(proj.delay))
-    return pre, post, weight, delay
+    return pre, post, weight, _constant(float(proj.delay), pre.size)
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """``parts`` end to end as int64, without a copy when there is one part of int64."""
+    if len(parts) == 1:
+        return np.asarray(parts[0], dtype=np.int64)
+    return np.concatenate(parts).astype(np.int64, copy=False) if parts \
+        else np.zeros(0, np.int64)
+
+
+def _constant(value, size: int, dtype=float) -> np.ndarray:
+    """``size`` copies of ``value`` as one read-only view (no memory per synapse)."""
+    return np.broadcast_to(np.asarray(value, dtype=dtype), (size,))
+
+
+def constant_value(values: np.ndarray):
+    """The value of every element when ``values`` is a view of one value (``_constant``,
+    stride 0), else None: lets a per-synapse step work once instead of per synapse."""
+    values = np.asarray(values)
+    if values.ndim == 1 and values.size and values.strides[0] == 0:
+        return values[0]
+    return None
 
 
 def _poisson_events(inp: PoissonInput, index: int, netlist: Netlist, ticks: int):
@@ -260,23 +344,46 @@ def _population_params(populations: tuple[Population, ...]) -> LifPhysical:
     return LifPhysical(**values, reset=reset)
 
 
+def _delays(delay, shape) -> np.ndarray:
+    """A projection's delays: one view of a scalar delay, else a copy per synapse."""
+    if np.ndim(delay) == 0:
+        return _constant(float(delay), int(np.prod(shape)))
+    return np.broadcast_to(np.asarray(delay, dtype=float), shape).copy()
+
+
 def _all_synapses(netlist: Netlist, sizes: dict[str, int], offsets: dict[str, int]):
-    """Global (pre, post, weight, delay, projection) of every projection, in order."""
+    """Global (pre, post, weight, delay, projection) of every projection, in order.
+
+    A delay shared by every synapse, and the projection index of a single projection,
+    are read-only views of one value (``constant_value``); the index arrays are moved to
+    global indices in place (each projection's arrays are its own)."""
     parts = []
     for index, proj in enumerate(netlist.projections):
         pre, post, weight, delay = _synapses(proj, index, sizes[proj.pre], sizes[proj.post],
                                              netlist.seed)
-        parts.append((pre + offsets[proj.pre], post + offsets[proj.post], weight, delay,
-                      np.full(pre.size, index, dtype=np.int64)))
+        pre += offsets[proj.pre]
+        post += offsets[proj.post]
+        parts.append((pre, post, weight, delay))
+    if len(parts) == 1:
+        pre, post, weight, delay = parts[0]
+        return (pre, post, np.asarray(weight, dtype=float), delay,
+                _constant(0, pre.size, np.int64))
+    sizes_ = [p[0].size for p in parts]
+    delays = [constant_value(p[3]) for p in parts if p[3].size]
+    if delays and None not in delays and len({float(d) for d in delays}) == 1:
+        delay = _constant(float(delays[0]), sum(sizes_))
+    else:
+        delay = _cat([p[3] for p in parts], float)
+    projection = np.repeat(np.arange(len(parts), dtype=np.int64), sizes_)
+    pre, post, weight = (_cat([p[i] for p in parts], dtype)
+                         for i, dtype in ((0, np.int64), (1, np.int64), (2, float)))
+    return pre, post, weight, delay, projection
 
-    def cat(i, dtype):
-        if not parts:
-            return np.zeros(0, dtype=dtype)
-        if len(parts) == 1:
-            return np.ascontiguousarray(parts[0][i], dtype=dtype)
-        return np.concatenate([p[i] for p in parts]).astype(dtype, copy=False)
 
-    return cat(0, np.int64), cat(1, np.int64), cat(2, float), cat(3, float), cat(4, np.int64)
+def _cat(arrays: list[np.ndarray], dtype) -> np.ndarray:
+    if not arrays:
+        return np.zeros(0, dtype=dtype)
+    return np.concatenate(arrays).astype(dtype, copy=False)
 
 
 def _current_source(inp: DcInput | StepInput, index: int, size: int, base: int, dt: float

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from firmware_models.lif.reference import simulate
+from firmware_models.traces import canonical
 
 from ...hardware.limits import over_budget
 from ..netlist import expand
@@ -23,24 +24,28 @@ RUN_BYTES = 48.0     # per tick and neuron: spikes, V, I_syn, input jumps, curre
 @dataclass(frozen=True, eq=False)
 class FloatRun:
     """A float reference run: ``(ticks, n)`` arrays over all neurons (global order of
-    the netlist); row ``k`` is the state after tick ``k``."""
+    the netlist); row ``k`` is the state after tick ``k``. Named as the chip's registers
+    (``spikes``, ``v``, ``i``); ``V`` and ``I_syn`` are the same arrays."""
 
     network: NirNetwork
     spikes: np.ndarray
-    V: np.ndarray
-    I_syn: np.ndarray
+    v: np.ndarray
+    i: np.ndarray
+
+    V = property(lambda self: self.v, doc="``v``, the membrane")
+    I_syn = property(lambda self: self.i, doc="``i``, the synaptic current")
 
     @property
     def ticks(self) -> int:
         return self.spikes.shape[0]
 
     def node(self, name: str, var: str = "spikes") -> np.ndarray:
-        """``(ticks, *shape)`` of ``var`` (``"spikes"``, ``"V"``, ``"I_syn"``) of neuron
-        node ``name``."""
+        """``(ticks, *shape)`` of ``var`` (``"spikes"``, ``"v"``, ``"i"``; ``"V"`` and
+        ``"I_syn"`` accepted) of neuron node ``name``."""
         m = self.network._node(name)
-        if var not in ("spikes", "V", "I_syn"):
-            raise ValueError(f"var must be 'spikes', 'V' or 'I_syn', got {var!r}")
-        return getattr(self, var)[:, m.start:m.stop].reshape(self.ticks, *m.shape)
+        if canonical(var) not in ("spikes", "v", "i"):
+            raise ValueError(f"var must be 'spikes', 'v' or 'i', got {var!r}")
+        return getattr(self, canonical(var))[:, m.start:m.stop].reshape(self.ticks, *m.shape)
 
     def population(self, name: str, var: str = "spikes") -> np.ndarray:
         """``(ticks, size)`` of ``var`` of population ``name`` (netlist name)."""
@@ -61,7 +66,7 @@ class FloatRun:
         o = outs[name]
         parts = []
         for f in o.nodes:
-            var = "V" if self.network.nodes[f].type in NON_SPIKING else "spikes"
+            var = "v" if self.network.nodes[f].type in NON_SPIKING else "spikes"
             parts.append(self.node(f, var).reshape(self.ticks, -1).astype(float))
         flat = np.concatenate(parts, axis=1)
         return flat.reshape(self.ticks, *o.shape) if flat.shape[1] == int(np.prod(o.shape)) \
@@ -124,7 +129,7 @@ def run_float(network: NirNetwork, inputs) -> FloatRun:
         tr = simulate(q, dt, 1, n=n, syn_input=syn[None, :],
                       I_ext=None if current is None else current[k][None, :],
                       V0=V, I0=I, Theta0=Theta)
-        V, I, Theta, fired = tr.V[0], tr.I_syn[0], tr.Theta[0], tr.spikes[0]
+        V, I, Theta, fired = tr.v[0], tr.i[0], tr.theta[0], tr.spikes[0]
         out_s[k], out_V[k], out_I[k] = fired, V, I
         idx = np.flatnonzero(fired)
         if idx.size and pre.size:

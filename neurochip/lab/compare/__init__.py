@@ -21,9 +21,12 @@ widths, a raster overlay and a membrane trace overlay. The ``neurochip compare``
 is ``neurochip.cli.compare``.
 
 Modules: ``metrics`` (spike-train distances), ``results`` (what a comparison gives),
-``sweep`` (running it, the width search), ``report`` (the table), ``plots`` (figures).
+``sweep`` (running it, the width search), ``dask_sweep`` (a sweep's configurations on a
+Dask cluster: ``compare(..., client=...)`` with ``dask_client``), ``report`` (the table),
+``plots`` (figures).
 """
 
+from .dask_sweep import ClusterError, dask_client
 from .metrics import (DEFAULT_TAU, DEFAULT_WINDOW, Matching, first_difference,
                       first_difference_per_neuron, match_spikes, van_rossum)
 from .plots import plot_comparison
@@ -34,8 +37,8 @@ from .sweep import (REFERENCES, SPEC_FIELDS, base_spec, compare, expanded_networ
                     realised_float_run, resolve_config, smallest_passing, smallest_width, sweep)
 
 __all__ = ["DEFAULT_METRIC", "DEFAULT_TAU", "DEFAULT_WINDOW", "REFERENCES", "SEARCH_METRICS",
-           "SPEC_FIELDS", "ComparisonResult", "Matching", "WidthSearch", "base_spec",
-           "compare", "expanded_network", "first_difference", "first_difference_per_neuron",
-           "format_table", "format_value", "label_of", "match_spikes", "passes",
+           "SPEC_FIELDS", "ClusterError", "ComparisonResult", "Matching", "WidthSearch",
+           "base_spec", "compare", "dask_client", "expanded_network", "first_difference",
+           "first_difference_per_neuron", "format_table", "format_value", "label_of", "match_spikes", "passes",
            "plot_comparison", "realised_float_run", "resolve_config", "smallest_passing",
            "smallest_width", "sweep", "van_rossum"]

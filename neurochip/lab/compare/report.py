@@ -33,3 +33,27 @@ def format_table(results: Sequence[ComparisonResult]) -> str:
     return "\n".join(lines)
 
 
+
+
+def format_metrics(results: Sequence[ComparisonResult]) -> str:
+    """NeuroBench's counts (docs/metrics.md) of the float reference and of each
+    configuration that ran, side by side, totals over the populations (the JSON has them
+    per population)."""
+    ran = [r for r in results if r.ok and r.metrics is not None]
+    if not ran:
+        return ""
+    lines = [f"NeuroBench metrics ({ran[0].ticks} ticks, totals; per population in --json):",
+             f"{'run':<24} {'eff. ACs':>12} {'eff. MACs':>10} {'dense ops':>12} "
+             f"{'sparsity':>8} {'membrane upd.':>13}"]
+    rows = [("float reference", ran[0].metrics_float)]
+    if any(r.reference != "asked" for r in ran):   # each configuration its own float run
+        rows = []
+    for r in ran:
+        if r.reference != "asked":
+            rows.append((f"float ({r.label})"[:24], r.metrics_float))
+        rows.append((r.label, r.metrics))
+    for label, m in rows:
+        t = m.total
+        lines.append(f"{label:<24} {t.effective_acs:>12} {t.effective_macs:>10} "
+                     f"{t.dense:>12} {t.activation_sparsity:>8.4f} {t.membrane_updates:>13}")
+    return "\n".join(lines)

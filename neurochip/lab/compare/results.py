@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...hardware.spec import CoreSpec
+from ..metrics import Metrics
 from .metrics import DEFAULT_TAU, DEFAULT_WINDOW
 
 # metrics the width search may use: every one is "smaller is better", passing is <= tolerance
@@ -58,6 +59,10 @@ class ComparisonResult:
     spikes: np.ndarray | None = field(default=None, repr=False)
     v_float: np.ndarray | None = field(default=None, repr=False)   # V
     v: np.ndarray | None = field(default=None, repr=False)         # V
+    # NeuroBench's counts over the netlist's populations (lab.metrics.netlist_metrics,
+    # docs/metrics.md) of the float reference's run and of the emulator's
+    metrics_float: Metrics | None = field(default=None, repr=False)
+    metrics: Metrics | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -121,7 +126,16 @@ class ComparisonResult:
             {k: v if math.isfinite(v) else None for k, v in self.parameter_errors.items()},
             "weights_clipped": self.weights_clipped, "weights_zeroed": self.weights_zeroed,
             "per_neuron": per_neuron,
+            "neurobench": None if self.metrics is None else
+            {"float": neurobench_json(self.metrics_float), "chip": neurobench_json(self.metrics)},
         }
+
+
+def neurobench_json(metrics: Metrics | None) -> dict | None:
+    """``metrics`` in NeuroBench's names: the totals and, per population, the same."""
+    if metrics is None:
+        return None
+    return {**metrics.to_neurobench(), "populations": metrics.per_node()}
 
 
 @dataclass

@@ -14,6 +14,7 @@ import numpy as np
 
 from ...hardware.fixed import RegisterOverflowError
 from ...hardware.spec import CoreSpec, SpecError
+from ..metrics import netlist_metrics, netlist_of
 from .metrics import (DEFAULT_TAU, DEFAULT_WINDOW, first_difference,
                       first_difference_per_neuron, match_spikes, van_rossum)
 from .results import (DEFAULT_METRIC, SEARCH_METRICS, ComparisonResult, WidthSearch, label_of,
@@ -155,6 +156,7 @@ class _Reference:
             raise ValueError(f"reference must be one of {REFERENCES}, got {reference!r}")
         self.reference = reference
         self.ex = expanded_network(netlist)
+        self.netlist = netlist_of(netlist)   # its inputs' synapses: the dense count
         self.mesh = _check_mesh(mesh)
         self.ticks = self.ex.ticks if ticks is None else ticks
         if isinstance(self.ticks, bool) or not isinstance(self.ticks, (int, np.integer)) \
@@ -231,14 +233,16 @@ class _Reference:
             weights_clipped=report.weights_clipped, weights_zeroed=report.weights_zeroed,
             compile_warnings=tuple(report.warnings),
             spikes_float=F if keep_traces else None, spikes=E if keep_traces else None,
-            v_float=v_float if keep_traces else None, v=v if keep_traces else None)
+            v_float=v_float if keep_traces else None, v=v if keep_traces else None,
+            metrics_float=netlist_metrics(ex, trace.spikes, v_float, "float", self.netlist),
+            metrics=netlist_metrics(ex, rec.spikes, rec["v"], "chip", self.netlist))
 
 
 def compare(netlist, configs, mesh: tuple[int, int] = (2, 2), ticks: int | None = None, *,
             window: int = DEFAULT_WINDOW, tau: float = DEFAULT_TAU,
             partitioner: str = "greedy", base: CoreSpec | None = None, backend=None,
             keep_traces: bool = True, reference: str = "asked",
-            progress=None, float_reference=None) -> list[ComparisonResult]:
+            progress=None, float_reference=None, client=None) -> list[ComparisonResult]:
     """Run ``netlist`` (a path, a ``Netlist`` or an ``ExpandedNetwork``) on the float
     reference once and on the emulator once per configuration (a ``CoreSpec``, used as
     is, or a dict of ``CoreSpec`` fields applied to ``base``, by default
@@ -251,10 +255,17 @@ def compare(netlist, configs, mesh: tuple[int, int] = (2, 2), ticks: int | None 
     when given, is called after each configuration has run. ``float_reference`` (with
     ``reference="asked"``) is a float run to compare with instead of the netlist's: any
     object with ``spikes`` and ``V`` of shape ``(ticks, n)`` in netlist order, such as
-    ``lab.nir_runs.float_reference`` of a NIR graph."""
+    ``lab.nir_runs.float_reference`` of a NIR graph. ``client`` (a
+    ``dask.distributed.Client``, e.g. from ``dask_sweep.dask_client``) runs the
+    configurations as tasks on its cluster: the same results, in the same order
+    (``dask_sweep.run_configs``)."""
     reference = _Reference(netlist, ticks, mesh, window, tau, base, reference,
                            float_reference)
     specs = [resolve_config(c, reference.base) for c in configs]
+    if client is not None:
+        from .dask_sweep import run_configs
+        return run_configs(client, reference, specs, partitioner, backend, keep_traces,
+                           progress)
     results = []
     for spec in specs:
         results.append(reference.run(spec, partitioner, backend, keep_traces))

@@ -12,8 +12,9 @@ from firmware_models.lif.quantiser import quantise
 from firmware_models.lif.reference import LifPhysical, simulate
 
 from ...hardware.core import Core
+from ..figures import chip_label, legend_beside, new_figure, raster_title, save
 from .common import (BASE, DT, bisect, core_spec, dc_target, grow_bracket, label_axes, mV, ms, nA,
-                     pyplot, save_figure, spike_intervals)
+                     spike_intervals)
 
 
 def adaptation_steady_isi(p: LifPhysical, I=0.0) -> np.ndarray:
@@ -148,10 +149,14 @@ class AdaptationResult:
         return "\n".join(lines)
 
     def plot(self, path: str) -> None:
-        plt = pyplot()
+        """Write ``figure()`` to ``path`` (PNG)."""
+        save(self.figure(), path)
+
+    def figure(self):
+        """The experiment's figure (a ``matplotlib.figure.Figure``)."""
         n_a, n_t = len(self.alphas), len(self.tau_thetas)
-        fig, axes = plt.subplots(1, 1 + n_t, figsize=(4 * (1 + n_t), 4.8),
-                                 gridspec_kw={"width_ratios": [1.4] + [1] * n_t})
+        fig, axes = new_figure(1, 1 + n_t, figsize=(4 * (1 + n_t) + 1.5, 4.8),
+                               gridspec_kw={"width_ratios": [1.4] + [1] * n_t})
         ax = axes[0]
         t_ms = (np.arange(self.spikes_core.shape[0]) + 1) * self.dt / ms
         labels = []
@@ -164,7 +169,8 @@ class AdaptationResult:
         ax.invert_yaxis()
         ax.set_xlim(0, min(t_ms[-1], 400))
         ax.set_xlabel("time (ms)")
-        ax.set_title(f"{self.v_bits[0]}-bit core: tonic (top) to phasic", fontsize=10)
+        raster_title(ax, f"{chip_label('emulator', dialect='lif', v_bits=self.v_bits[0])}"
+                         f"\nspikes: tonic (top) to phasic", fontsize=10)
         marks = "x.+"
         for t in range(n_t):
             ax = axes[1 + t]
@@ -180,8 +186,13 @@ class AdaptationResult:
                 ax.axhline(self.steady_analytic[j] / ms, color=f"C{a}", ls=":", lw=0.8)
             label_axes(ax, "interval number", "ISI (ms)" if t == 0 else None,
                        f"τθ = {self.tau_thetas[t] / ms:g} ms (dotted: steady theory)",
-                       title_size=10, legend=6 if t == 0 else None, xscale="log", yscale="log")
-        save_figure(plt, fig, path)
+                       title_size=10, xscale="log", yscale="log")
+        # one legend for every panel, beside the last: inside a panel it hid the ISIs
+        handles, labels = axes[1].get_legend_handles_labels()
+        theory = axes[1].plot([], [], ":", color="0.3", lw=0.8)[0]
+        legend_beside(axes[-1], handles=handles + [theory],
+                      labels=labels + ["steady theory"], fontsize=7)
+        return fig
 
 
 def adaptation(*, dt: float = DT, duration: float = 2.0, ratio: float = 3.0,

@@ -1,5 +1,6 @@
 """What the experiments share: units, the time step and base neuron, the core they run
-on, interval statistics, the integer ISI bracket, root finding and figure helpers.
+on, interval statistics, the integer ISI bracket, root finding and axis labelling (the
+figures themselves: ``lab.figures``).
 
 Conventions shared by all: ``dt = 0.25 ms`` by default, so that ``tau_m = 16 ms`` is 64
 ticks and the shift leak ``k_v = 6`` realises it within 0.8 % (``tau_eff = 63.5`` ticks);
@@ -16,6 +17,8 @@ import numpy as np
 from firmware_models.lif.reference import LifPhysical
 
 from ...hardware.spec import CoreSpec
+from ..figures import legend_beside as figure_legend_beside
+from ..figures import readable_log_ticks
 
 __all__ = [
     "BASE",
@@ -29,8 +32,6 @@ __all__ = [
     "interval_range",
     "label_axes",
     "mV", "ms", "pA", "nA", "pF", "nS",
-    "pyplot",
-    "save_figure",
     "spike_intervals",
     "steady_rate",
 ]
@@ -117,14 +118,6 @@ def integer_isi_bracket(params, tol: float = 1e-6) -> tuple[np.ndarray, np.ndarr
     return lo, hi
 
 
-def pyplot():
-    """``matplotlib.pyplot`` on the non-interactive Agg backend (imported on first use)."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
-
-
 def bisect(f, lo: np.ndarray, hi: np.ndarray, iterations: int = 64) -> np.ndarray:
     """Root of ``f`` (increasing, elementwise) with ``f(lo) <= 0 < f(hi)``."""
     lo, hi = lo.copy(), hi.copy()
@@ -158,25 +151,25 @@ def dc_target(p: LifPhysical, I=0.0) -> tuple[LifPhysical, np.ndarray]:
 
 def label_axes(ax, xlabel: str, ylabel: str | None, title: str | None = None, *,
                title_size: float | None = None, legend: float | None = None,
-               xscale: str | None = None, yscale: str | None = None) -> None:
+               xscale: str | None = None, yscale: str | None = None,
+               legend_beside: bool = False) -> None:
     """Scales, axis labels and title of one plot (``ylabel``, ``title``: none when
-    ``None``), and a legend of font size ``legend`` (none when ``None``); ``title_size``
-    is the title's font size (matplotlib's default when ``None``)."""
+    ``None``), and a legend of font size ``legend`` (none when ``None``): where it
+    covers the fewest points, or with ``legend_beside`` to the right of the axes;
+    ``title_size`` is the title's font size (matplotlib's default when ``None``). Log
+    axes get plain-number labels that do not overlap (``figures.readable_log_ticks``),
+    so call it once the data are drawn."""
     if xscale is not None:
         ax.set_xscale(xscale)
     if yscale is not None:
         ax.set_yscale(yscale)
+    readable_log_ticks(ax)
     ax.set_xlabel(xlabel)
     if ylabel is not None:
         ax.set_ylabel(ylabel)
     if title is not None:
         ax.set_title(title, **({} if title_size is None else {"fontsize": title_size}))
-    if legend is not None:
-        ax.legend(fontsize=legend)
-
-
-def save_figure(plt, fig, path: str, dpi: int = 110) -> None:
-    """Lay ``fig`` out tightly, write it to ``path`` and close it."""
-    fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
+    if legend is not None and legend_beside:
+        figure_legend_beside(ax, fontsize=legend)
+    elif legend is not None:
+        ax.legend(fontsize=legend, loc="best")

@@ -12,8 +12,9 @@ from firmware_models.lif.quantiser import quantise_groups
 from firmware_models.lif.reference import LifPhysical, simulate
 
 from ...hardware.core import Core
+from ..figures import new_figure, save
 from .common import (DT, core_spec, integer_isi_bracket, interval_range, label_axes, mV, ms, nA,
-                     nS, pF, pyplot, save_figure, spike_intervals, steady_rate)
+                     nS, pF, spike_intervals, steady_rate)
 
 
 #: physically different neurons: (C, g_L, E_L, V_th); tau_m = 16, 16, 16, 8, 32 ms
@@ -105,8 +106,12 @@ class DimensionlessResult:
         return "\n".join(lines)
 
     def plot(self, path: str) -> None:
-        plt = pyplot()
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
+        """Write ``figure()`` to ``path`` (PNG)."""
+        save(self.figure(), path)
+
+    def figure(self):
+        """The experiment's figure (a ``matplotlib.figure.Figure``)."""
+        fig, (ax1, ax2) = new_figure(1, 2, figsize=(11, 4.5))
         markers = "osD^v"
         for t in range(len(self.types)):
             C, g, E, V = self.types[t]
@@ -127,7 +132,7 @@ class DimensionlessResult:
                    legend=6.5)
         label_axes(ax2, "î = R I / (V_th - E_L)", "T̂ = ISI / tau_m",
                    "dimensionless: one curve (o float, x core)", legend=7, yscale="log")
-        save_figure(plt, fig, path)
+        return fig
 
 
 def dimensionless(*, dt: float = DT, duration: float = 1.0, types=NEURON_TYPES,

@@ -12,8 +12,9 @@ from firmware_models.lif.quantiser import quantise
 from firmware_models.lif.reference import LifPhysical, simulate
 
 from ...hardware.core import Core
+from ..figures import new_figure, save
 from .common import (BASE, DT, core_spec, integer_isi_bracket, interval_range, label_axes, mV, ms,
-                     nA, pyplot, save_figure, spike_intervals, steady_rate)
+                     nA, spike_intervals, steady_rate)
 
 
 FI_RATIOS = (0.5, 0.9, 0.95, 1.05, 1.1, 1.2, 1.35, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5,
@@ -105,9 +106,13 @@ class FiCurveResult:
         return "\n".join(lines)
 
     def plot(self, path: str) -> None:
-        plt = pyplot()
+        """Write ``figure()`` to ``path`` (PNG)."""
+        save(self.figure(), path)
+
+    def figure(self):
+        """The experiment's figure (a ``matplotlib.figure.Figure``)."""
         nb = len(self.v_bits)
-        fig, axes = plt.subplots(2, nb, figsize=(4.2 * nb, 7), sharex=True,
+        fig, axes = new_figure(2, nb, figsize=(4.2 * nb, 7), sharex=True,
                                  gridspec_kw={"height_ratios": [3, 2]})
         axes = np.atleast_2d(axes).reshape(2, nb)
         fine = np.linspace(self.ratios.min(), self.ratios.max(), 400)
@@ -138,7 +143,7 @@ class FiCurveResult:
         fig.suptitle(f"f-I curve: core (x) vs float reference (o) vs analytic (line), "
                      f"dt = {self.dt / ms:g} ms. Below: ISI error in ticks (the refractory "
                      f"periods overlap); grey band: the float's one-tick bound", fontsize=10)
-        save_figure(plt, fig, path)
+        return fig
 
 
 def fi_curve(*, dt: float = DT, duration: float = 1.0, t_refs=(0.0, 2 * ms, 5 * ms),

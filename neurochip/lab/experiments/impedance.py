@@ -14,7 +14,8 @@ from firmware_models.lif.reference import LifPhysical, simulate
 
 from ...hardware.core import Core
 from ...hardware.synapses import SynapseMemory
-from .common import BASE, DT, core_spec, label_axes, ms, nA, pyplot, save_figure
+from ..figures import new_figure, save
+from .common import BASE, DT, core_spec, label_axes, ms, nA
 
 
 #: whole cycles of the drive in the fit window (4096 ticks): 0.98 Hz .. 1.95 kHz at 0.25 ms
@@ -131,8 +132,12 @@ class ImpedanceResult:
         return "\n".join(lines)
 
     def plot(self, path: str) -> None:
-        plt = pyplot()
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
+        """Write ``figure()`` to ``path`` (PNG)."""
+        save(self.figure(), path)
+
+    def figure(self):
+        """The experiment's figure (a ``matplotlib.figure.Figure``)."""
+        fig, (ax1, ax2) = new_figure(1, 2, figsize=(11, 4.5))
         fine = np.geomspace(self.freqs.min(), 0.5 / self.dt, 400)
         ax1.loglog(fine, 1 / np.sqrt(1 + (2 * np.pi * fine * self.tau_m) ** 2), "k-", lw=1,
                    label="|Z|/R = 1/√(1+(ωτ)²)")
@@ -154,7 +159,7 @@ class ImpedanceResult:
         ax2.set_yscale("symlog", linthresh=1e-3)
         label_axes(ax2, "frequency (Hz)", "core gain - discrete_gain(1 - 2^-k_v)",
                    "core vs the exact per-tick response (dotted: bounds)", legend=7)
-        save_figure(plt, fig, path)
+        return fig
 
 
 def impedance(*, dt: float = DT, window: int = 4096, cycles=IMPEDANCE_CYCLES,

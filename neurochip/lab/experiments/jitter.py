@@ -13,7 +13,8 @@ from firmware_models.lif.quantiser import quantise
 from firmware_models.lif.reference import LifPhysical, simulate
 
 from ...hardware.core import Core
-from .common import (BASE, DT, core_spec, dc_target, label_axes, mV, ms, pyplot, save_figure,
+from ..figures import new_figure, save
+from .common import (BASE, DT, core_spec, dc_target, label_axes, mV, ms,
                      spike_intervals)
 
 
@@ -158,8 +159,12 @@ class JitterResult:
         return "\n".join(lines)
 
     def plot(self, path: str) -> None:
-        plt = pyplot()
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
+        """Write ``figure()`` to ``path`` (PNG)."""
+        save(self.figure(), path)
+
+    def figure(self):
+        """The experiment's figure (a ``matplotlib.figure.Figure``)."""
+        fig, (ax1, ax2) = new_figure(1, 2, figsize=(11, 4.5))
         for ax, sweep, x, xlabel in ((ax1, "sigma", self.sigma_V / mV,
                                       "membrane noise at the crossing σ_V (mV)"),
                                      (ax2, "slope", self.slope, "slope at threshold dV/dt (V/s)")):
@@ -181,7 +186,7 @@ class JitterResult:
         ax1.set_title(f"against noise (I = {self.ratios[self.sweep == 'sigma'][0]:g} I_rh)")
         ax2.set_title(f"against slope (σ_V∞ = "
                       f"{self.sigma_v_inf[self.sweep == 'slope'][0] / mV:g} mV)")
-        save_figure(plt, fig, path)
+        return fig
 
 
 def jitter(*, dt: float = DT, duration: float = 1.0, trials: int = 128,

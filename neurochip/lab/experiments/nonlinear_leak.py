@@ -17,7 +17,8 @@ from firmware_models.qif.reference import Linearisation, QifPhysical
 from firmware_models.qif.reference import simulate as simulate_qif
 
 from ...hardware.core import Core
-from .common import (DT, core_spec, label_axes, mV, ms, nS, pA, pF, pyplot, save_figure,
+from ..figures import new_figure, save
+from .common import (DT, core_spec, label_axes, mV, ms, nS, pA, pF,
                      spike_intervals)
 
 
@@ -145,9 +146,16 @@ class NonlinearLeakResult:
         return "\n".join(lines)
 
     def plot(self, path: str) -> None:
-        plt = pyplot()
+        """Write ``figure()`` to ``path`` (PNG)."""
+        save(self.figure(), path, dpi=100)
+
+    def figure(self):
+        """The experiment's figure (a ``matplotlib.figure.Figure``)."""
         lin, p = self.lin, self.neuron
-        fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(13, 4.2))
+        # the step responses' legend gets a narrow column of its own: inside, it hid
+        # the spikes
+        fig, (ax1, ax2, key, ax3) = new_figure(1, 4, figsize=(15, 4.2), gridspec_kw={
+            "width_ratios": [1, 1, 0.38, 1]})
         V = np.linspace(float(p.E_L) - 20 * mV, float(p.V_c) + 5 * mV, 300)
         ax1.plot(V / mV, -p.leak(V) / pA, "k-", lw=1.2, label="QIF: -F(V)")
         ax1.plot(V / mV, lin.g_eff * (V - lin.E_eff) / pA, "C1--", lw=1,
@@ -172,7 +180,10 @@ class NonlinearLeakResult:
             ax2.plot(t[::40], self.trace_core[0, :ticks:40, j] / mV, "x", color=f"C{c}", ms=3)
         ax2.axhline(lin.V0 / mV, color="0.6", lw=0.8)
         label_axes(ax2, "time (ms)", "V (mV)", f"step responses: QIF float (line), LIF (dashed), "
-                   f"{self.v_bits[0]}-bit core (x)", title_size=9, legend=7)
+                   f"{self.v_bits[0]}-bit core (x)", title_size=9)
+        key.axis("off")
+        key.legend(*ax2.get_legend_handles_labels(), loc="center left", fontsize=7,
+                   borderaxespad=0.0)
         sub = self.subthreshold
         ax = np.abs(self.x[sub]) / mV
         order = np.argsort(ax)
@@ -188,7 +199,7 @@ class NonlinearLeakResult:
         label_axes(ax3, "|x| = |V* - V0| (mV)", "steady-state error (mV)",
                    "error of the linearisation against distance", title_size=9, legend=7,
                    xscale="log", yscale="log")
-        save_figure(plt, fig, path, dpi=100)
+        return fig
 
 
 def nonlinear_leak(*, dt: float = DT, duration: float = 2.0, V0: float = -65 * mV,

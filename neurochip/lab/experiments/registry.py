@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+from ..progress import printing
 from .adaptation import adaptation
 from .dimensionless import dimensionless
 from .fi_curve import fi_curve
@@ -51,6 +52,7 @@ def run_experiment(name: str, out_dir: str = ".", *, force: bool = False, quiet:
     os.makedirs(out_dir or ".", exist_ok=True)
     result.plot(path)
     if not quiet:
-        print(result.summary())
-        print(f"plot: {os.path.abspath(path)}")
+        with printing():   # above a progress bar, not run into its line
+            print(result.summary())
+            print(f"plot: {os.path.abspath(path)}")
     return result, path
