@@ -398,4 +398,6 @@ def test_the_budget_estimate_bounds_the_real_peak_of_a_compile():
     used = result["peak_bytes"] - result["import_bytes"]
     estimate = netlist_bytes(netlist_from_dict(_bench_netlist(neurons)))
     assert result["synapses"] == neurons * 100
-    assert used <= estimate <= 3 * used
+    # an upper bound; how close it comes is not asserted: with a cold numba cache the
+    # kernel compile in the child can set the peak before the netlist is read (used = 0)
+    assert used <= estimate
