@@ -186,6 +186,25 @@ def check_ticks(ticks) -> int:
     return int(ticks)
 
 
+def input_events(inputs, ticks: int, n_axons: int) -> tuple:
+    """``inputs`` (ticks × axons event counts, or None) checked, as ``(tick, axon,
+    count)`` of its nonzero entries in tick order."""
+    if inputs is None:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    if np.shape(inputs) != (ticks, n_axons):
+        raise SpecError(f"inputs have shape {np.shape(inputs)}, expected "
+                        f"({ticks}, {n_axons}) (ticks × axons)")
+    inputs = check_event_counts(inputs, "inputs")
+    per_tick = inputs.sum(axis=1, dtype=np.float64) if inputs.size else inputs
+    if inputs.size and per_tick.max() > MAX_TICK_EVENTS:
+        k = int(np.argmax(per_tick > MAX_TICK_EVENTS))
+        raise SpecError(f"inputs: at most {MAX_TICK_EVENTS} events per tick, got "
+                        f"{_count_text(per_tick[k])} in tick {k}")
+    tick, axon = np.nonzero(inputs)
+    return tick, axon, inputs[tick, axon]
+
+
 class Engine:
     """All slots of all cores of one ``CoreSpec``, ticking together (module docstring).
 
@@ -331,20 +350,8 @@ class Engine:
         unknown = [name for name in record if name not in allowed]
         if unknown:
             raise SpecError(f"cannot record {unknown[0]!r}; choose from {allowed}")
-        if inputs is not None:
-            if np.shape(inputs) != (ticks, self.buffer.n_axons):
-                raise SpecError(f"inputs have shape {np.shape(inputs)}, expected "
-                                f"({ticks}, {self.buffer.n_axons}) (ticks × axons)")
-            inputs = check_event_counts(inputs, "inputs")
-            per_tick = inputs.sum(axis=1, dtype=np.float64) if inputs.size else inputs
-            if inputs.size and per_tick.max() > MAX_TICK_EVENTS:
-                k = int(np.argmax(per_tick > MAX_TICK_EVENTS))
-                raise SpecError(f"inputs: at most {MAX_TICK_EVENTS} events per tick, got "
-                                f"{_count_text(per_tick[k])} in tick {k}")
-            input_ticks, input_axons = np.nonzero(inputs)
-            input_counts = inputs[input_ticks, input_axons]
-        else:
-            input_ticks = input_axons = input_counts = np.zeros(0, dtype=np.int64)
+        input_ticks, input_axons, input_counts = input_events(inputs, ticks,
+                                                              self.buffer.n_axons)
         bounds = np.searchsorted(input_ticks, np.arange(ticks + 1))
         start = self.t
         if backend == "compiled":

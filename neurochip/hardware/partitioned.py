@@ -29,8 +29,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from .compiled import _packet_record_types
-from .engine import (MAX_TICK_EVENTS, Recording, _count_text, check_event_counts,
-                     check_ticks, recordable, resolve_backend)
+from .engine import Recording, check_ticks, input_events, recordable, resolve_backend
 from .exchange import EventStore, ingest, packets_of, remote_events, schedule_ticks
 from .partition_kernel import KernelSession
 from .partitions import Split, build_part, exchange_interval, split_cores
@@ -101,25 +100,6 @@ def _group(chip, split: Split, wanted) -> _Group:
             group.parts[p] = build_part(chip.spec.core, chip.model, dict(enumerate(
                 chip.configs)), chip.layout.slot_start, chip.layout.axon_start, split, p)
     return group
-
-
-def input_events(engine, ticks: int, inputs) -> tuple:
-    """``inputs`` (ticks × axons) checked as ``Engine.run`` checks them, as
-    ``(tick offset, global axon, count)`` in tick order."""
-    if inputs is None:
-        empty = np.zeros(0, np.int64)
-        return empty, empty, empty
-    if np.shape(inputs) != (ticks, engine.buffer.n_axons):
-        raise SpecError(f"inputs have shape {np.shape(inputs)}, expected "
-                        f"({ticks}, {engine.buffer.n_axons}) (ticks × axons)")
-    inputs = check_event_counts(inputs, "inputs")
-    per_tick = inputs.sum(axis=1, dtype=np.float64) if inputs.size else inputs
-    if inputs.size and per_tick.max() > MAX_TICK_EVENTS:
-        k = int(np.argmax(per_tick > MAX_TICK_EVENTS))
-        raise SpecError(f"inputs: at most {MAX_TICK_EVENTS} events per tick, got "
-                        f"{_count_text(per_tick[k])} in tick {k}")
-    tick, axon = np.nonzero(inputs)
-    return tick.astype(np.int64), axon.astype(np.int64), inputs[tick, axon]
 
 
 class LocalTransport:
@@ -198,7 +178,8 @@ def run_partitioned(chip, ticks: int, inputs=None, record=("spikes",), timing=No
     unknown = [name for name in record if name not in allowed]
     if unknown:
         raise SpecError(f"cannot record {unknown[0]!r}; choose from {allowed}")
-    events = input_events(engine, ticks, inputs)
+    tick, axon, count = input_events(inputs, ticks, engine.buffer.n_axons)
+    events = tick.astype(np.int64), axon.astype(np.int64), count
     if ticks == 0:  # nothing to split (and the same empty records)
         return engine.run(0, inputs, record, backend="compiled", timing=timing)
     if parallel.comm is not None:
