@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -25,7 +25,7 @@ from firmware_models import MODELS
 
 from .checkpoint import Checkpoint, capture, restore
 from .validation import DEFAULT_LFSR_SEED, validate_core
-from .engine import Activity, Engine, Layout, Recording
+from .engine import Activity, Engine, Layout, Recording, concatenate_records
 from .routing import RoutingTable
 from .spec import CoreSpec, SpecError
 from .synapses import SynapseMemory, row_words
@@ -67,12 +67,6 @@ class CoreConfig:
     synapses: SynapseMemory | None = None
     routes: RoutingTable | None = None
     lfsr_seed: int = DEFAULT_LFSR_SEED
-
-
-def concatenate_records(records: Sequence, record_type: type):
-    """Field-wise concatenation of per-core parameter or state records."""
-    return record_type(**{f.name: np.concatenate([getattr(r, f.name) for r in records])
-                          for f in fields(record_type)})
 
 
 class Chip:

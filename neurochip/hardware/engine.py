@@ -24,7 +24,7 @@ tick did, which the timing model turns into cycles.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -51,6 +51,12 @@ def recordable(model: FirmwareModel) -> tuple[str, ...]:
 def model_registers(model: FirmwareModel, spec: CoreSpec) -> dict:
     """The register formats a model runs with (its own, or the spec's LIF registers)."""
     return model.registers(spec) if model.registers is not None else spec.registers()
+
+
+def concatenate_records(records: Sequence, record_type: type):
+    """Field-wise concatenation of per-core parameter or state records."""
+    return record_type(**{f.name: np.concatenate([getattr(r, f.name) for r in records])
+                          for f in fields(record_type)})
 
 
 @dataclass(frozen=True)

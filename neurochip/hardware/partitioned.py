@@ -214,7 +214,6 @@ def _begin(run: _Run, events: tuple) -> None:
     for p in run.transport.local:
         remote_in += np.bincount(group.parts[p].remote_part, minlength=remote_in.size)
     remote_in = run.transport.total(remote_in)
-    at = pending[0] - engine.t
     for p in run.transport.local:
         part = group.parts[p]
         sub = part.engine

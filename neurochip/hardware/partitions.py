@@ -18,13 +18,13 @@ that a route's delay is shorter than, naming the route.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Mapping, Sequence
 
 import numpy as np
 
-from .engine import Engine, Layout
+from .engine import Engine, Layout, concatenate_records
 from .exchange import MAX_PARTS, remote_words
 from .spec import SpecError
 from .synapses import SynapseMemory
@@ -147,11 +147,6 @@ class Part:
         return np.flatnonzero(np.diff(self.remote_start) > 0)
 
 
-def _concatenate(records: Sequence, record_type: type):
-    return record_type(**{f.name: np.concatenate([getattr(r, f.name) for r in records])
-                          for f in fields(record_type)})
-
-
 def _csr(slot: np.ndarray, n_slots: int) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(np.bincount(slot, minlength=n_slots))]).astype(
         np.int64)
@@ -166,7 +161,7 @@ def build_part(core_spec, model, configs: Mapping[int, object], slot_start: np.n
     chosen = [configs[int(c)] for c in cores]
     layout = Layout.of([c.params.n for c in chosen], [c.synapses.n_axons for c in chosen],
                        cores)
-    params = _concatenate([c.params for c in chosen], model.params_type)
+    params = concatenate_records([c.params for c in chosen], model.params_type)
     synapses = [c.synapses for c in chosen]
     memory = SynapseMemory(
         row_start=np.concatenate([[0], np.cumsum(np.concatenate(
